@@ -1,0 +1,102 @@
+/**
+ * The registry's configuration after loading: zot's `config.json` keys, normalised
+ * (ports as numbers, durations in milliseconds, defaults filled in), plus perch's own
+ * `perch` section. `config/load.ts` is the only place that builds one.
+ */
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+/** zot's access-control actions. */
+export type PolicyAction = 'read' | 'create' | 'update' | 'delete';
+
+export interface Policy {
+  users: string[];
+  groups: string[];
+  actions: PolicyAction[];
+}
+
+export interface RepositoryPolicy {
+  policies: Policy[];
+  defaultPolicy: PolicyAction[];
+  anonymousPolicy: PolicyAction[];
+}
+
+export interface AccessControlConfig {
+  /** zot: `accessControl.groups.<name>.users` */
+  groups: Record<string, { users: string[] }>;
+  /** Glob keys (`**`, `*`, `tmp/**`); the longest matching key wins. */
+  repositories: Record<string, RepositoryPolicy>;
+  adminPolicy: Policy;
+  /** zot: `accessControl.metrics.users`; absent means any authenticated user. */
+  metrics?: { users: string[] };
+}
+
+export interface TlsConfig {
+  cert?: string;
+  key?: string;
+  cacert?: string;
+}
+
+export interface RetentionPolicy {
+  repositories: string[];
+  deleteReferrers: boolean;
+  deleteUntagged: boolean;
+  keepTags: Array<{ patterns: string[]; mostRecentlyPushedCount?: number; pulledWithin?: string; pushedWithin?: string }>;
+}
+
+export interface PerchConfig {
+  distSpecVersion: string;
+  http: {
+    address: string;
+    port: number;
+    /** Public base URL (zot: http.externalUrl), used in Location headers and the token realm. */
+    externalUrl?: string;
+    realm?: string;
+    compat: string[];
+    tls?: TlsConfig;
+    auth?: {
+      htpasswd?: { path: string };
+      /** Seconds to wait after a failed login (zot: http.auth.failDelay). */
+      failDelay: number;
+    };
+    accessControl?: AccessControlConfig;
+    /** zot: http.ratelimit; requests per second overall and per method. */
+    ratelimit?: { rate?: number; methods: Array<{ method: string; rate: number }> };
+  };
+  storage: {
+    rootDirectory: string;
+    /** fsync before acknowledging (zot: storage.commit). */
+    commit: boolean;
+    dedupe: boolean;
+    gc: boolean;
+    gcDelayMs: number;
+    gcIntervalMs: number;
+    retention?: { dryRun: boolean; delay?: number; policies: RetentionPolicy[] };
+    /** zot: storage.maxRepos; 0 means unlimited. */
+    maxRepos: number;
+  };
+  log: { level: LogLevel; output?: string; audit?: string };
+  extensions: {
+    metrics?: { enable: boolean; prometheus: { path: string } };
+    ui?: { enable: boolean };
+  };
+  perch: {
+    auth: {
+      challenge: 'basic' | 'bearer';
+      tokenKeyFile: string;
+      tokenTTLSeconds: number;
+    };
+    /** Upload sessions untouched this long are abandoned (GC purges them). */
+    uploadTTLMs: number;
+    /** Byte quotas; 0 means unlimited. */
+    quota: { repositoryBytes: number; totalBytes: number };
+    /** Generate a self-signed certificate when http.tls names none. */
+    tlsSelfSigned?: { hosts: string[] };
+  };
+}
+
+/** A loaded configuration and what the loader had to say about it. */
+export interface LoadedConfig {
+  config: PerchConfig;
+  /** Keys zot has that perch does not implement yet: loaded, ignored, reported. */
+  warnings: string[];
+}

@@ -1,0 +1,125 @@
+/**
+ * The storage interface every backend implements (filesystem now, an object store later).
+ *
+ * It speaks in repositories, digests, tags and upload sessions, never in paths or HTTP.
+ * Failures are `StorageError`s with a storage-level kind; the HTTP layer translates them.
+ * Only the filesystem backend may rely on rename and hard links; nothing above this
+ * interface assumes either.
+ */
+import type { Readable } from 'node:stream';
+
+export type StorageErrorKind =
+  | 'NotFound' // blob, manifest, tag or repository absent
+  | 'UploadNotFound' // no such upload session
+  | 'DigestMismatch' // finished upload does not hash to the digest the client named
+  | 'SizeMismatch' // declared length differs from what arrived
+  | 'RangeMismatch' // a chunk that does not start where the upload ends
+  | 'RangeNotSatisfiable' // a read range outside the blob
+  | 'QuotaExceeded'; // a write that would pass a byte quota
+
+export class StorageError extends Error {
+  constructor(
+    readonly kind: StorageErrorKind,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StorageError';
+  }
+}
+
+export interface BlobStat {
+  digest: string;
+  size: number;
+  /** Last modification, for garbage collection's grace period. */
+  modifiedMs: number;
+}
+
+/** Inclusive byte range, as HTTP Range speaks it. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+export interface UploadSession {
+  repository: string;
+  id: string;
+  /** Bytes received so far. */
+  size: number;
+  startedMs: number;
+  updatedMs: number;
+}
+
+export interface StoredManifest {
+  digest: string;
+  mediaType: string;
+  body: Buffer;
+}
+
+/** A descriptor as the referrers API lists it. */
+export interface ReferrerDescriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  artifactType?: string;
+  annotations?: Record<string, string>;
+}
+
+export interface Store {
+  /** Creates what the backend needs (folders) and recovers from a crash; idempotent. */
+  init(): Promise<void>;
+  /** Throws if the store cannot be written now (for /readyz). */
+  checkWritable(): Promise<void>;
+
+  // Blobs: content-addressed and shared by every repository.
+  statBlob(digest: string): Promise<BlobStat | null>;
+  /** Streams a blob or part of it. Throws NotFound or RangeNotSatisfiable. */
+  openBlob(digest: string, range?: ByteRange): Promise<Readable>;
+  /** Removes the content itself (garbage collection only). */
+  deleteBlob(digest: string): Promise<boolean>;
+  listBlobs(): AsyncIterable<BlobStat>;
+
+  // Which blobs a repository was given.
+  /** The blob's stat if the repository holds it, else null. */
+  repositoryBlob(repository: string, digest: string): Promise<BlobStat | null>;
+  /** Gives the repository a blob that exists already (cross-repository mount). */
+  linkBlob(repository: string, digest: string): Promise<void>;
+  unlinkBlob(repository: string, digest: string): Promise<boolean>;
+  listRepositoryBlobs(repository: string): Promise<string[]>;
+
+  // Upload sessions.
+  startUpload(repository: string): Promise<UploadSession>;
+  /** Throws UploadNotFound. */
+  getUpload(repository: string, id: string): Promise<UploadSession>;
+  /**
+   * Appends a stream at `offset`, which must equal the session's size (else RangeMismatch).
+   * `expectedLength`, when given, must match what arrives (else SizeMismatch). On any failure
+   * the session is left as it was before the call.
+   */
+  appendUpload(repository: string, id: string, offset: number, data: Readable, expectedLength?: number): Promise<UploadSession>;
+  /**
+   * Verifies the session hashes to `digest`, makes the blob visible under it (atomically),
+   * gives it to the repository and ends the session. Throws DigestMismatch (session kept).
+   */
+  finishUpload(repository: string, id: string, digest: string): Promise<BlobStat>;
+  cancelUpload(repository: string, id: string): Promise<void>;
+  listUploads(): AsyncIterable<UploadSession>;
+
+  // Manifests (content-addressed like blobs) and tags.
+  putManifest(repository: string, manifest: StoredManifest, subject?: { digest: string; descriptor: ReferrerDescriptor }): Promise<void>;
+  getManifest(repository: string, digest: string): Promise<StoredManifest | null>;
+  /** Removes the manifest from the repository, with every tag that points at it. */
+  deleteManifest(repository: string, digest: string): Promise<boolean>;
+  listManifests(repository: string): Promise<string[]>;
+  /** Atomically points `tag` at `digest` (which must be in the repository). */
+  setTag(repository: string, tag: string, digest: string): Promise<void>;
+  resolveTag(repository: string, tag: string): Promise<string | null>;
+  deleteTag(repository: string, tag: string): Promise<boolean>;
+  /** Sorted lexically. */
+  listTags(repository: string): Promise<string[]>;
+  /** Descriptors of the manifests in `repository` whose subject is `digest`. */
+  listReferrers(repository: string, digest: string): Promise<ReferrerDescriptor[]>;
+
+  /** Sorted lexically. */
+  listRepositories(): Promise<string[]>;
+  repositoryExists(repository: string): Promise<boolean>;
+}
