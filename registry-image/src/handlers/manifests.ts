@@ -1,0 +1,93 @@
+/** GET/HEAD/PUT/DELETE /v2/<name>/manifests/<reference> (spec: "Pulling manifests", "Pushing Manifests"). */
+import { RegistryError } from '../http/errors';
+import { MAX_MANIFEST_BYTES, readBody } from '../http/request-body';
+import { sendEmpty } from '../http/respond';
+import type { RequestContext } from '../http/context';
+import { digestOf, parseDigest } from '../oci/digest';
+import { ManifestInvalid, parseManifest, type Descriptor, type ParsedManifest } from '../oci/manifest';
+import type { StoredManifest } from '../storage/types';
+import { referenceParam, repositoryParam } from './validate';
+
+async function resolveManifest(ctx: RequestContext, name: string, reference: string): Promise<StoredManifest> {
+  const { store } = ctx.parts;
+  const ref = referenceParam(reference);
+  const digest = ref.digest ?? (await store.resolveTag(name, ref.tag!));
+  const manifest = digest ? await store.getManifest(name, digest) : null;
+  if (!manifest) throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference} is not in ${name}`);
+  return manifest;
+}
+
+export async function getManifest(ctx: RequestContext): Promise<void> {
+  const name = repositoryParam(ctx.params.name);
+  const manifest = await resolveManifest(ctx, name, ctx.params.reference);
+  const headers = {
+    'Content-Type': manifest.mediaType,
+    'Content-Length': manifest.body.length,
+    'Docker-Content-Digest': manifest.digest,
+    ETag: `"${manifest.digest}"`,
+  };
+  ctx.res.writeHead(200, headers);
+  ctx.res.end(ctx.req.method === 'HEAD' ? undefined : manifest.body);
+}
+
+/** Everything a manifest points at must already be in the repository (MANIFEST_BLOB_UNKNOWN otherwise). */
+async function checkReferences(ctx: RequestContext, name: string, parsed: ParsedManifest): Promise<void> {
+  const { store } = ctx.parts;
+  const missing = (d: Descriptor, what: string) => new RegistryError('MANIFEST_BLOB_UNKNOWN', `${what} ${d.digest} is not in ${name}: push it first`, { digest: d.digest });
+  await Promise.all([
+    ...parsed.blobs.map(async (d) => {
+      const stat = await store.repositoryBlob(name, d.digest);
+      if (!stat) throw missing(d, 'blob');
+      if (stat.size !== d.size) throw new RegistryError('MANIFEST_INVALID', `descriptor of ${d.digest} says ${d.size} bytes but the blob has ${stat.size}`);
+    }),
+    ...parsed.children.map(async (d) => {
+      if (!(await store.getManifest(name, d.digest))) throw missing(d, 'manifest');
+    }),
+  ]);
+}
+
+export async function putManifest(ctx: RequestContext): Promise<void> {
+  const name = repositoryParam(ctx.params.name);
+  const ref = referenceParam(ctx.params.reference);
+  const { store } = ctx.parts;
+  const body = await readBody(ctx.req, MAX_MANIFEST_BYTES);
+  const algorithm = ref.digest ? parseDigest(ref.digest)!.algorithm : 'sha256';
+  const digest = digestOf(body, algorithm);
+  if (ref.digest && ref.digest !== digest) throw new RegistryError('DIGEST_INVALID', `manifest hashes to ${digest}, not ${ref.digest}`);
+  let parsed: ParsedManifest;
+  try {
+    parsed = parseManifest(body, ctx.req.headers['content-type']);
+  } catch (err) {
+    if (err instanceof ManifestInvalid) throw new RegistryError('MANIFEST_INVALID', `manifest invalid: ${err.message}`);
+    throw err;
+  }
+  if (ref.tag && (await store.resolveTag(name, ref.tag)) !== null) ctx.allow('update');
+  await checkReferences(ctx, name, parsed);
+  const subject = parsed.subject
+    ? {
+        digest: parsed.subject.digest,
+        descriptor: {
+          mediaType: parsed.mediaType,
+          digest,
+          size: body.length,
+          ...(parsed.artifactType ? { artifactType: parsed.artifactType } : {}),
+          ...(parsed.annotations ? { annotations: parsed.annotations } : {}),
+        },
+      }
+    : undefined;
+  await store.putManifest(name, { digest, mediaType: parsed.mediaType, body }, subject);
+  if (ref.tag) await store.setTag(name, ref.tag, digest);
+  const headers: Record<string, string> = { Location: `/v2/${name}/manifests/${digest}`, 'Docker-Content-Digest': digest };
+  if (parsed.subject) headers['OCI-Subject'] = parsed.subject.digest;
+  sendEmpty(ctx.res, 201, headers);
+}
+
+/** By tag: removes the tag only. By digest: removes the manifest and every tag pointing at it. */
+export async function deleteManifest(ctx: RequestContext): Promise<void> {
+  const name = repositoryParam(ctx.params.name);
+  const ref = referenceParam(ctx.params.reference);
+  const { store } = ctx.parts;
+  const deleted = ref.tag ? await store.deleteTag(name, ref.tag) : await store.deleteManifest(name, ref.digest!);
+  if (!deleted) throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${ctx.params.reference} is not in ${name}`);
+  sendEmpty(ctx.res, 202);
+}

@@ -1,0 +1,67 @@
+/**
+ * Writing responses: the headers every response carries, JSON bodies, and the one place
+ * where an error becomes an HTTP answer.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../log';
+import { StorageError } from '../storage/types';
+import { RegistryError } from './errors';
+
+/** Distribution spec: clients check this header on /v2/ to know they talk to a registry. */
+export const API_VERSION_HEADER = ['Docker-Distribution-API-Version', 'registry/2.0'] as const;
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | number> = {}, contentType = 'application/json'): void {
+  const bytes = Buffer.from(JSON.stringify(body));
+  res.writeHead(status, { ...headers, 'Content-Type': contentType, 'Content-Length': bytes.length });
+  res.end(bytes);
+}
+
+export function sendEmpty(res: ServerResponse, status: number, headers: Record<string, string | number> = {}): void {
+  res.writeHead(status, { ...headers, 'Content-Length': 0 });
+  res.end();
+}
+
+/** Storage speaks its own language; this is where it is translated to OCI errors. */
+export function toRegistryError(err: unknown): RegistryError {
+  if (err instanceof RegistryError) return err;
+  if (err instanceof StorageError) {
+    switch (err.kind) {
+      case 'NotFound':
+        return new RegistryError('BLOB_UNKNOWN', err.message);
+      case 'UploadNotFound':
+        return new RegistryError('BLOB_UPLOAD_UNKNOWN', err.message);
+      case 'DigestMismatch':
+        return new RegistryError('DIGEST_INVALID', err.message);
+      case 'SizeMismatch':
+        return new RegistryError('SIZE_INVALID', err.message);
+      case 'RangeMismatch':
+      case 'RangeNotSatisfiable':
+        return new RegistryError('RANGE_INVALID', err.message);
+      case 'QuotaExceeded':
+        return new RegistryError('QUOTA_EXCEEDED', err.message);
+    }
+  }
+  return new RegistryError('INTERNAL');
+}
+
+export function writeError(req: IncomingMessage, res: ServerResponse, err: unknown, log: Logger): void {
+  const error = toRegistryError(err);
+  if (error.status >= 500) log.error('request failed', { method: req.method, path: pathOf(req), error: String((err as Error)?.stack ?? err) });
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  // A HEAD answer carries the status and headers but no body (RFC 9110).
+  const body = req.method === 'HEAD' ? undefined : Buffer.from(JSON.stringify(error.toJSON()));
+  res.writeHead(error.status, { ...error.headers, 'Content-Type': 'application/json', 'Content-Length': body?.length ?? 0 });
+  res.end(body);
+  // The request body may still be arriving (a refused upload): do not keep reading it.
+  if (!req.complete) req.resume();
+}
+
+/** The path without the query string, for logs (never the query: it may carry a digest only, but keep it uniform). */
+export function pathOf(req: IncomingMessage): string {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}

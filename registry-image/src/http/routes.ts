@@ -1,0 +1,89 @@
+/**
+ * Every route of the registry in one table: health first (no credentials), then /v2.
+ * Each method names its handler and the access it needs; the server authenticates the
+ * caller and checks that access before the handler runs. `access`:
+ *   'none'          no credentials looked at (probes, the token endpoint)
+ *   'authenticated' the caller must pass authentication (the API base, the catalog)
+ *   a PolicyAction  that action on the route's repository
+ */
+import type { PolicyAction } from '../config/types';
+import * as blobs from '../handlers/blobs';
+import * as health from '../handlers/health';
+import * as lists from '../handlers/lists';
+import * as manifests from '../handlers/manifests';
+import * as uploads from '../handlers/uploads';
+import type { Handler } from './context';
+
+export type Access = 'none' | 'authenticated' | PolicyAction;
+export interface MethodRoute {
+  handler: Handler;
+  access: Access;
+}
+export interface Route {
+  /** Stable name for logs and metrics, e.g. "manifest". */
+  name: string;
+  pattern: RegExp;
+  methods: Partial<Record<string, MethodRoute>>;
+}
+
+const NAME = '(?<name>.+)';
+
+/** Marks a handler that the server itself provides (the token service). */
+export const TOKEN_ROUTE = 'token';
+
+export const ROUTES: Route[] = [
+  { name: 'livez', pattern: /^\/livez$/, methods: { GET: { handler: health.livez, access: 'none' } } },
+  { name: 'readyz', pattern: /^\/readyz$/, methods: { GET: { handler: health.readyz, access: 'none' } } },
+  { name: 'startupz', pattern: /^\/startupz$/, methods: { GET: { handler: health.startupz, access: 'none' } } },
+  { name: 'base', pattern: /^\/v2\/?$/, methods: { GET: { handler: lists.apiBase, access: 'authenticated' } } },
+  { name: TOKEN_ROUTE, pattern: /^\/v2\/token$/, methods: {} /* filled by the server: it belongs to auth */ },
+  { name: 'catalog', pattern: /^\/v2\/_catalog$/, methods: { GET: { handler: lists.catalog, access: 'authenticated' } } },
+  {
+    name: 'uploads',
+    pattern: new RegExp(`^/v2/${NAME}/blobs/uploads/?$`),
+    methods: { POST: { handler: uploads.startUpload, access: 'create' } },
+  },
+  {
+    name: 'upload',
+    pattern: new RegExp(`^/v2/${NAME}/blobs/uploads/(?<id>[^/]+)$`),
+    methods: {
+      GET: { handler: uploads.uploadStatus, access: 'create' },
+      PATCH: { handler: uploads.patchUpload, access: 'create' },
+      PUT: { handler: uploads.finishUpload, access: 'create' },
+      DELETE: { handler: uploads.cancelUpload, access: 'create' },
+    },
+  },
+  {
+    name: 'blob',
+    pattern: new RegExp(`^/v2/${NAME}/blobs/(?<digest>[^/]+)$`),
+    methods: { GET: { handler: blobs.getBlob, access: 'read' }, DELETE: { handler: blobs.deleteBlob, access: 'delete' } },
+  },
+  {
+    name: 'manifest',
+    pattern: new RegExp(`^/v2/${NAME}/manifests/(?<reference>[^/]+)$`),
+    methods: {
+      GET: { handler: manifests.getManifest, access: 'read' },
+      PUT: { handler: manifests.putManifest, access: 'create' },
+      DELETE: { handler: manifests.deleteManifest, access: 'delete' },
+    },
+  },
+  { name: 'tags', pattern: new RegExp(`^/v2/${NAME}/tags/list$`), methods: { GET: { handler: lists.tagsList, access: 'read' } } },
+  {
+    name: 'referrers',
+    pattern: new RegExp(`^/v2/${NAME}/referrers/(?<digest>[^/]+)$`),
+    methods: { GET: { handler: lists.referrers, access: 'read' } },
+  },
+];
+
+export interface RouteMatch {
+  route: Route;
+  params: Record<string, string>;
+}
+
+export function matchRoute(path: string): RouteMatch | undefined {
+  for (const route of ROUTES) {
+    const m = route.pattern.exec(path);
+    if (m) return { route, params: { ...(m.groups ?? {}) } };
+  }
+  return undefined;
+}

@@ -1,0 +1,130 @@
+/**
+ * The registry as an HTTP request handler: match the route, authenticate, check access, run
+ * the handler, and turn whatever it throws into one OCI error response.
+ * `createRegistry` builds it from parts (tests inject a MemoryStore or a fake Auth);
+ * `startRegistry` opens the store and listens.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Auth, Identity } from './auth/types';
+import type { PerchConfig, PolicyAction } from './config/types';
+import { RegistryError } from './http/errors';
+import type { RegistryParts, RequestContext } from './http/context';
+import { API_VERSION_HEADER, pathOf, writeError } from './http/respond';
+import { matchRoute, TOKEN_ROUTE } from './http/routes';
+import type { Logger } from './log';
+import type { Store } from './storage/types';
+
+export interface Registry {
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  parts: RegistryParts;
+}
+
+function decodePath(req: IncomingMessage): string {
+  const raw = pathOf(req);
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw; // a malformed escape: matches no route, or fails name validation
+  }
+}
+
+export function createRegistry(parts: RegistryParts): Registry {
+  const { auth, log } = parts;
+
+  async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<{ route: string; user: string | null }> {
+    res.setHeader(API_VERSION_HEADER[0], API_VERSION_HEADER[1]);
+    const path = decodePath(req);
+    const match = matchRoute(path);
+    if (!match) throw new RegistryError('NOT_FOUND', `no route for ${req.method} ${pathOf(req)}`);
+    const { route, params } = match;
+    if (route.name === TOKEN_ROUTE) {
+      if (req.method !== 'GET' && req.method !== 'POST') throw new RegistryError('METHOD_NOT_ALLOWED');
+      await auth.handleToken(req, res);
+      return { route: route.name, user: null };
+    }
+    // HEAD is GET without a body (the handlers check req.method where it matters).
+    const method = route.methods[req.method === 'HEAD' ? 'GET' : (req.method ?? '')];
+    if (!method) throw new RegistryError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${pathOf(req)}`);
+    let identity: Identity = { username: null, groups: [] };
+    if (method.access !== 'none') {
+      identity = await auth.authenticate(req);
+      if (method.access === 'authenticated') auth.authorize(identity, undefined, 'read');
+      else auth.authorize(identity, params.name, method.access);
+    }
+    const ctx: RequestContext = {
+      req,
+      res,
+      query: new URLSearchParams(req.url!.includes('?') ? req.url!.slice(req.url!.indexOf('?') + 1) : ''),
+      params,
+      identity,
+      parts,
+      allow: (action: PolicyAction, repository?: string) => auth.authorize(identity, repository ?? params.name, action),
+    };
+    await method.handler(ctx);
+    return { route: route.name, user: identity.username };
+  }
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    const started = process.hrtime.bigint();
+    let route = 'unknown';
+    let user: string | null = null;
+    dispatch(req, res)
+      .then((r) => ({ route, user } = r))
+      .catch((err) => writeError(req, res, err, log))
+      .finally(() => {
+        if (!log.enabled('info')) return;
+        const finish = () =>
+          log.info('request', {
+            method: req.method,
+            path: pathOf(req),
+            route,
+            status: res.statusCode,
+            bytesIn: req.socket?.bytesRead,
+            duration_ms: Number(process.hrtime.bigint() - started) / 1e6,
+            user,
+          });
+        if (res.writableFinished) finish();
+        else res.once('finish', finish);
+      });
+  }
+
+  return { handle, parts };
+}
+
+export interface StartedRegistry {
+  server: Server;
+  port: number;
+  registry: Registry;
+  close(): Promise<void>;
+}
+
+export interface StartDeps {
+  store: Store;
+  auth: Auth;
+  log: Logger;
+}
+
+/** Opens the store, starts listening on config.http.address:port and logs "listening". */
+export async function startRegistry(config: PerchConfig, deps: StartDeps): Promise<StartedRegistry> {
+  await deps.store.init();
+  const registry = createRegistry({ config, ...deps });
+  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, registry.handle);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.http.port, config.http.address, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  deps.log.info('listening', { address: config.http.address, port });
+  return {
+    server,
+    port,
+    registry,
+    close: () =>
+      new Promise<void>((resolve) => {
+        deps.auth.close();
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}

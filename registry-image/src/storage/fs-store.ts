@@ -1,0 +1,383 @@
+/**
+ * The filesystem store: content-addressed blobs shared by every repository, per-repository
+ * link files, tags as small files replaced by rename. The on-disk tree is drawn in paths.ts.
+ *
+ * Crash model (DESIGN.md): an upload streams into uploads/<id>/data while it is hashed; only
+ * a verified upload is renamed to blobs/<alg>/.., so no partial blob is ever visible under a
+ * digest. Links, manifests and tags are written before the request is acknowledged, each by
+ * write-then-rename or by creating an empty file. A kill at any point leaves either the old
+ * or the new state plus, at worst, an unreferenced blob that garbage collection removes.
+ * With `durable` (storage.commit) every step is fsynced before it is acknowledged.
+ */
+import { randomUUID, type Hash } from 'node:crypto';
+import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { newHash, parseDigest } from '../oci/digest';
+import { isNotFound, touch, writeFileAtomic, fsyncPath, fsyncDir } from './atomic-file';
+import { StorePaths } from './paths';
+import { countingHasher } from './hashing';
+import {
+  StorageError,
+  type BlobStat,
+  type ByteRange,
+  type ReferrerDescriptor,
+  type Store,
+  type StoredManifest,
+  type UploadSession,
+} from './types';
+
+interface ManifestLink {
+  mediaType: string;
+  subject?: string;
+}
+
+/** The sha256 state of an upload that this process has seen every byte of. */
+interface HashState {
+  hash: Hash;
+  bytes: number;
+}
+
+export interface FsStoreOptions {
+  /** fsync before every acknowledgement (zot's storage.commit). */
+  durable?: boolean;
+}
+
+export class FsStore implements Store {
+  readonly paths: StorePaths;
+  private readonly durable: boolean;
+  private readonly hashes = new Map<string, HashState>();
+  /** One append or finish at a time per upload session. */
+  private readonly busy = new Set<string>();
+
+  constructor(root: string, options: FsStoreOptions = {}) {
+    this.paths = new StorePaths(root);
+    this.durable = options.durable ?? false;
+  }
+
+  async init(): Promise<void> {
+    for (const dir of [this.paths.blobsDir, this.paths.uploadsDir, this.paths.repositoriesDir]) await fs.mkdir(dir, { recursive: true });
+    // Files in tmp/ were never renamed into place: a crash interrupted them.
+    await fs.rm(this.paths.tmpDir, { recursive: true, force: true });
+    await fs.mkdir(this.paths.tmpDir, { recursive: true });
+  }
+
+  async checkWritable(): Promise<void> {
+    const probe = join(this.paths.tmpDir, `.readyz-${randomUUID()}`);
+    await fs.writeFile(probe, 'ok');
+    await fs.rm(probe, { force: true });
+  }
+
+  // ---- blobs ----
+
+  async statBlob(digest: string): Promise<BlobStat | null> {
+    try {
+      const st = await fs.stat(this.paths.blob(digest));
+      return { digest, size: st.size, modifiedMs: st.mtimeMs };
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
+  }
+
+  async openBlob(digest: string, range?: ByteRange): Promise<Readable> {
+    const path = this.paths.blob(digest);
+    const st = await this.statBlob(digest);
+    if (!st) throw new StorageError('NotFound', `blob ${digest} not found`);
+    if (range && (range.start > range.end || range.end >= st.size)) throw new StorageError('RangeNotSatisfiable', `range ${range.start}-${range.end} outside ${st.size} bytes`);
+    return createReadStream(path, range ? { start: range.start, end: range.end, highWaterMark: 256 * 1024 } : { highWaterMark: 256 * 1024 });
+  }
+
+  async deleteBlob(digest: string): Promise<boolean> {
+    try {
+      await fs.unlink(this.paths.blob(digest));
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  async *listBlobs(): AsyncIterable<BlobStat> {
+    for (const algorithm of await readdirOrEmpty(this.paths.blobsDir)) {
+      for (const prefix of await readdirOrEmpty(join(this.paths.blobsDir, algorithm))) {
+        for (const hex of await readdirOrEmpty(join(this.paths.blobsDir, algorithm, prefix))) {
+          const digest = `${algorithm}:${hex}`;
+          if (!parseDigest(digest)) continue;
+          const st = await this.statBlob(digest);
+          if (st) yield st;
+        }
+      }
+    }
+  }
+
+  // ---- repository membership ----
+
+  async repositoryBlob(repository: string, digest: string): Promise<BlobStat | null> {
+    try {
+      await fs.access(this.paths.layerLink(repository, digest));
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
+    return this.statBlob(digest);
+  }
+
+  async linkBlob(repository: string, digest: string): Promise<void> {
+    if (!(await this.statBlob(digest))) throw new StorageError('NotFound', `blob ${digest} not found`);
+    await touch(this.paths.layerLink(repository, digest), this.durable);
+  }
+
+  async unlinkBlob(repository: string, digest: string): Promise<boolean> {
+    try {
+      await fs.unlink(this.paths.layerLink(repository, digest));
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  async listRepositoryBlobs(repository: string): Promise<string[]> {
+    return listDigests(this.paths.layersDir(repository));
+  }
+
+  // ---- uploads ----
+
+  async startUpload(repository: string): Promise<UploadSession> {
+    const id = randomUUID();
+    const now = Date.now();
+    await fs.mkdir(this.paths.upload(id), { recursive: true });
+    await fs.writeFile(this.paths.uploadData(id), '');
+    await writeFileAtomic(this.paths.uploadInfo(id), JSON.stringify({ repository, startedMs: now }), this.paths.tmpDir, this.durable);
+    this.hashes.set(id, { hash: newHash('sha256'), bytes: 0 });
+    return { repository, id, size: 0, startedMs: now, updatedMs: now };
+  }
+
+  async getUpload(repository: string, id: string): Promise<UploadSession> {
+    let info: { repository: string; startedMs: number };
+    let st;
+    try {
+      info = JSON.parse(await fs.readFile(this.paths.uploadInfo(id), 'utf8'));
+      st = await fs.stat(this.paths.uploadData(id));
+    } catch (err) {
+      if (isNotFound(err) || err instanceof SyntaxError || (err as Error).message?.startsWith('invalid upload id')) {
+        throw new StorageError('UploadNotFound', `upload ${id} not found`);
+      }
+      throw err;
+    }
+    if (info.repository !== repository) throw new StorageError('UploadNotFound', `upload ${id} not found in ${repository}`);
+    return { repository, id, size: st.size, startedMs: info.startedMs, updatedMs: st.mtimeMs };
+  }
+
+  async appendUpload(repository: string, id: string, offset: number, data: Readable, expectedLength?: number): Promise<UploadSession> {
+    return this.exclusive(id, async () => {
+      const session = await this.getUpload(repository, id);
+      if (offset !== session.size) throw new StorageError('RangeMismatch', `upload is at ${session.size} bytes, chunk starts at ${offset}`);
+      const known = this.hashes.get(id);
+      const state: HashState | undefined = known && known.bytes === session.size ? { hash: known.hash.copy(), bytes: known.bytes } : undefined;
+      const dataPath = this.paths.uploadData(id);
+      const counter = countingHasher(state?.hash, expectedLength);
+      try {
+        await pipeline(data, counter.transform, createWriteStream(dataPath, { flags: 'a', highWaterMark: 256 * 1024 }));
+        if (expectedLength !== undefined && counter.bytes() !== expectedLength) {
+          throw new StorageError('SizeMismatch', `expected ${expectedLength} bytes, received ${counter.bytes()}`);
+        }
+      } catch (err) {
+        // Leave the session as it was: drop whatever part of this chunk reached the disk.
+        await fs.truncate(dataPath, session.size).catch(() => {});
+        throw err;
+      }
+      if (state) this.hashes.set(id, { hash: state.hash, bytes: state.bytes + counter.bytes() });
+      else this.hashes.delete(id); // rehashed from disk when the upload finishes
+      const size = session.size + counter.bytes();
+      return { ...session, size, updatedMs: Date.now() };
+    });
+  }
+
+  async finishUpload(repository: string, id: string, digest: string): Promise<BlobStat> {
+    return this.exclusive(id, async () => {
+      const session = await this.getUpload(repository, id);
+      const parsed = parseDigest(digest);
+      if (!parsed) throw new StorageError('DigestMismatch', `invalid digest ${digest}`);
+      const dataPath = this.paths.uploadData(id);
+      const known = this.hashes.get(id);
+      let actual: string;
+      if (parsed.algorithm === 'sha256' && known && known.bytes === session.size) {
+        actual = known.hash.copy().digest('hex');
+      } else {
+        actual = await hashFile(dataPath, parsed.algorithm);
+      }
+      if (actual !== parsed.hex) throw new StorageError('DigestMismatch', `upload hashes to ${parsed.algorithm}:${actual}, not ${digest}`);
+      const target = this.paths.blob(digest);
+      if (this.durable) await fsyncPath(dataPath);
+      const existing = await this.statBlob(digest);
+      if (!existing) {
+        await fs.mkdir(join(target, '..'), { recursive: true });
+        await fs.rename(dataPath, target);
+        if (this.durable) await fsyncDir(join(target, '..'));
+      }
+      await touch(this.paths.layerLink(repository, digest), this.durable);
+      await fs.rm(this.paths.upload(id), { recursive: true, force: true });
+      this.hashes.delete(id);
+      return { digest, size: session.size, modifiedMs: Date.now() };
+    });
+  }
+
+  async cancelUpload(repository: string, id: string): Promise<void> {
+    await this.getUpload(repository, id);
+    await fs.rm(this.paths.upload(id), { recursive: true, force: true });
+    this.hashes.delete(id);
+  }
+
+  async *listUploads(): AsyncIterable<UploadSession> {
+    for (const id of await readdirOrEmpty(this.paths.uploadsDir)) {
+      try {
+        const info = JSON.parse(await fs.readFile(this.paths.uploadInfo(id), 'utf8'));
+        yield await this.getUpload(info.repository, id);
+      } catch {
+        // A session whose info never made it to disk: garbage collection's business.
+      }
+    }
+  }
+
+  private async exclusive<T>(id: string, work: () => Promise<T>): Promise<T> {
+    if (this.busy.has(id)) throw new StorageError('RangeMismatch', `upload ${id} is receiving another request`);
+    this.busy.add(id);
+    try {
+      return await work();
+    } finally {
+      this.busy.delete(id);
+    }
+  }
+
+  // ---- manifests and tags ----
+
+  async putManifest(repository: string, manifest: StoredManifest, subject?: { digest: string; descriptor: ReferrerDescriptor }): Promise<void> {
+    const blobPath = this.paths.blob(manifest.digest);
+    if (!(await this.statBlob(manifest.digest))) await writeFileAtomic(blobPath, manifest.body, this.paths.tmpDir, this.durable);
+    if (subject) {
+      await writeFileAtomic(this.paths.referrer(repository, subject.digest, manifest.digest), JSON.stringify(subject.descriptor), this.paths.tmpDir, this.durable);
+    }
+    const link: ManifestLink = { mediaType: manifest.mediaType, ...(subject ? { subject: subject.digest } : {}) };
+    await writeFileAtomic(this.paths.manifestLink(repository, manifest.digest), JSON.stringify(link), this.paths.tmpDir, this.durable);
+  }
+
+  async getManifest(repository: string, digest: string): Promise<StoredManifest | null> {
+    const link = await this.readManifestLink(repository, digest);
+    if (!link) return null;
+    try {
+      const body = await fs.readFile(this.paths.blob(digest));
+      return { digest, mediaType: link.mediaType, body };
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
+  }
+
+  private async readManifestLink(repository: string, digest: string): Promise<ManifestLink | null> {
+    try {
+      return JSON.parse(await fs.readFile(this.paths.manifestLink(repository, digest), 'utf8')) as ManifestLink;
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
+  }
+
+  async deleteManifest(repository: string, digest: string): Promise<boolean> {
+    const link = await this.readManifestLink(repository, digest);
+    if (!link) return false;
+    for (const tag of await this.listTags(repository)) {
+      if ((await this.resolveTag(repository, tag)) === digest) await this.deleteTag(repository, tag);
+    }
+    if (link.subject) await fs.rm(this.paths.referrer(repository, link.subject, digest), { force: true });
+    await fs.rm(this.paths.manifestLink(repository, digest), { force: true });
+    return true;
+  }
+
+  async listManifests(repository: string): Promise<string[]> {
+    return listDigests(this.paths.manifestsDir(repository));
+  }
+
+  async setTag(repository: string, tag: string, digest: string): Promise<void> {
+    await writeFileAtomic(this.paths.tag(repository, tag), digest, this.paths.tmpDir, this.durable);
+  }
+
+  async resolveTag(repository: string, tag: string): Promise<string | null> {
+    try {
+      return (await fs.readFile(this.paths.tag(repository, tag), 'utf8')).trim();
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
+  }
+
+  async deleteTag(repository: string, tag: string): Promise<boolean> {
+    try {
+      await fs.unlink(this.paths.tag(repository, tag));
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  async listTags(repository: string): Promise<string[]> {
+    return (await readdirOrEmpty(this.paths.tagsDir(repository))).sort();
+  }
+
+  async listReferrers(repository: string, digest: string): Promise<ReferrerDescriptor[]> {
+    const dir = this.paths.referrersDir(repository, digest);
+    const out: ReferrerDescriptor[] = [];
+    for (const name of (await readdirOrEmpty(dir)).sort()) {
+      try {
+        out.push(JSON.parse(await fs.readFile(join(dir, name), 'utf8')));
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    return out;
+  }
+
+  async listRepositories(): Promise<string[]> {
+    const out: string[] = [];
+    const walk = async (dir: string, prefix: string) => {
+      const entries = await readdirOrEmpty(dir);
+      if (entries.includes('_manifests') || entries.includes('_layers')) out.push(prefix);
+      for (const entry of entries) {
+        if (!entry.startsWith('_')) await walk(join(dir, entry), prefix ? `${prefix}/${entry}` : entry);
+      }
+    };
+    await walk(this.paths.repositoriesDir, '');
+    return out.filter(Boolean).sort();
+  }
+
+  async repositoryExists(repository: string): Promise<boolean> {
+    const entries = await readdirOrEmpty(this.paths.repository(repository));
+    return entries.includes('_manifests') || entries.includes('_layers');
+  }
+}
+
+async function readdirOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return await fs.readdir(dir);
+  } catch (err) {
+    if (isNotFound(err)) return [];
+    throw err;
+  }
+}
+
+async function listDigests(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const algorithm of await readdirOrEmpty(dir)) {
+    for (const hex of await readdirOrEmpty(join(dir, algorithm))) out.push(`${algorithm}:${hex}`);
+  }
+  return out.sort();
+}
+
+async function hashFile(path: string, algorithm: 'sha256' | 'sha512'): Promise<string> {
+  const hash = newHash(algorithm);
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
