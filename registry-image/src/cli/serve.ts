@@ -1,0 +1,46 @@
+/**
+ * `perch serve [CONFIG]`: load the config, open storage, start auth, listen. Returns -1 while
+ * serving (the process lives on its server); a bad config exits 1 with a message that names
+ * the problem. SIGTERM and SIGINT close the listener and let in-flight requests finish.
+ */
+import { resolve } from 'node:path';
+import { createAuth } from '../auth';
+import { ConfigError, loadConfig } from '../config';
+import { createLogger } from '../log';
+import { startRegistry } from '../server';
+import { FsStore } from '../storage/fs-store';
+
+/** How long a shutdown waits for in-flight requests before it exits anyway. */
+const SHUTDOWN_GRACE_MS = 25_000;
+
+export async function runServe(args: string[]): Promise<number> {
+  if (args.includes('-h') || args.includes('--help')) {
+    process.stdout.write('usage: perch serve [CONFIG]\n  CONFIG: zot config.json or .yaml; without it perch serves on :5000 with storage in ./.perch-data\n');
+    return 0;
+  }
+  let loaded;
+  try {
+    loaded = loadConfig(args[0] ? resolve(args[0]) : undefined);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level: 'error', message: 'invalid configuration', error: err.message }) + '\n');
+      return 1;
+    }
+    throw err;
+  }
+  const { config, warnings } = loaded;
+  const log = createLogger(config.log.level);
+  for (const warning of warnings) log.warn('configuration', { warning });
+  const store = new FsStore(config.storage.rootDirectory, { durable: config.storage.commit });
+  const auth = await createAuth(config, log);
+  const started = await startRegistry(config, { store, auth, log });
+  const stop = (signal: string) => {
+    log.info('shutting down', { signal });
+    const timer = setTimeout(() => process.exit(0), SHUTDOWN_GRACE_MS);
+    timer.unref();
+    started.close().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  return -1;
+}
