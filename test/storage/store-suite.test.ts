@@ -1,0 +1,210 @@
+/**
+ * One storage suite, run against every backend (distribution's "testsuites" idea):
+ * whatever passes here may sit under the HTTP handlers.
+ */
+import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { FsStore } from '../../registry-image/src/storage/fs-store';
+import { MemoryStore } from '../../registry-image/src/storage/memory-store';
+import { StorageError, type Store } from '../../registry-image/src/storage/types';
+import { sha256 } from '../helpers/oci-client';
+
+const backends: Array<[string, () => Store]> = [
+  ['MemoryStore', () => new MemoryStore()],
+  ['FsStore', () => new FsStore(mkdtempSync(join(tmpdir(), 'perch-store-')))],
+  ['FsStore (durable)', () => new FsStore(mkdtempSync(join(tmpdir(), 'perch-store-')), { durable: true })],
+];
+
+async function text(stream: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString();
+}
+
+async function kind(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'resolved';
+  } catch (err) {
+    return err instanceof StorageError ? err.kind : String(err);
+  }
+}
+
+async function upload(store: Store, repo: string, data: string): Promise<string> {
+  const s = await store.startUpload(repo);
+  await store.appendUpload(repo, s.id, 0, Readable.from([Buffer.from(data)]));
+  const digest = sha256(data);
+  await store.finishUpload(repo, s.id, digest);
+  return digest;
+}
+
+describe.each(backends)('%s', (_name, make) => {
+  it('uploads in chunks, verifies, and serves whole and ranged reads', async () => {
+    const store = make();
+    await store.init();
+    const s = await store.startUpload('a/b');
+    expect(s.size).toBe(0);
+    await store.appendUpload('a/b', s.id, 0, Readable.from([Buffer.from('hello ')]));
+    const after = await store.appendUpload('a/b', s.id, 6, Readable.from([Buffer.from('world')]), 5);
+    expect(after.size).toBe(11);
+    expect((await store.getUpload('a/b', s.id)).size).toBe(11);
+    const stat = await store.finishUpload('a/b', s.id, sha256('hello world'));
+    expect(stat.size).toBe(11);
+    expect(await text(await store.openBlob(sha256('hello world')))).toBe('hello world');
+    expect(await text(await store.openBlob(sha256('hello world'), { start: 6, end: 10 }))).toBe('world');
+    expect(await kind(store.openBlob(sha256('hello world'), { start: 6, end: 11 }))).toBe('RangeNotSatisfiable');
+    expect(await kind(store.getUpload('a/b', s.id))).toBe('UploadNotFound');
+  });
+
+  it('refuses a chunk at the wrong offset and a length mismatch, leaving the session as it was', async () => {
+    const store = make();
+    await store.init();
+    const s = await store.startUpload('r');
+    await store.appendUpload('r', s.id, 0, Readable.from([Buffer.from('abc')]));
+    expect(await kind(store.appendUpload('r', s.id, 1, Readable.from([Buffer.from('x')])))).toBe('RangeMismatch');
+    expect(await kind(store.appendUpload('r', s.id, 3, Readable.from([Buffer.from('toolong')]), 2))).toBe('SizeMismatch');
+    expect(await kind(store.appendUpload('r', s.id, 3, Readable.from([Buffer.from('a')]), 2))).toBe('SizeMismatch');
+    expect((await store.getUpload('r', s.id)).size).toBe(3);
+    await store.appendUpload('r', s.id, 3, Readable.from([Buffer.from('def')]));
+    await store.finishUpload('r', s.id, sha256('abcdef'));
+  });
+
+  it('keeps the session and exposes nothing on a digest mismatch', async () => {
+    const store = make();
+    await store.init();
+    const s = await store.startUpload('r');
+    await store.appendUpload('r', s.id, 0, Readable.from([Buffer.from('real')]));
+    expect(await kind(store.finishUpload('r', s.id, sha256('fake')))).toBe('DigestMismatch');
+    expect(await store.statBlob(sha256('fake'))).toBeNull();
+    expect(await store.statBlob(sha256('real'))).toBeNull();
+    await store.finishUpload('r', s.id, sha256('real'));
+    expect(await store.statBlob(sha256('real'))).not.toBeNull();
+  });
+
+  it('verifies sha512 digests', async () => {
+    const store = make();
+    await store.init();
+    const s = await store.startUpload('r');
+    await store.appendUpload('r', s.id, 0, Readable.from([Buffer.from('five-twelve')]));
+    const { createHash } = await import('node:crypto');
+    const d = `sha512:${createHash('sha512').update('five-twelve').digest('hex')}`;
+    await store.finishUpload('r', s.id, d);
+    expect((await store.repositoryBlob('r', d))?.size).toBe(11);
+  });
+
+  it('deduplicates across repositories but shows each repository only its own blobs', async () => {
+    const store = make();
+    await store.init();
+    const d = await upload(store, 'one', 'shared');
+    expect(await store.repositoryBlob('two', d)).toBeNull();
+    await upload(store, 'two', 'shared');
+    expect(await store.repositoryBlob('two', d)).not.toBeNull();
+    const all: string[] = [];
+    for await (const b of store.listBlobs()) all.push(b.digest);
+    expect(all.filter((x) => x === d)).toHaveLength(1);
+    expect(await store.unlinkBlob('one', d)).toBe(true);
+    expect(await store.repositoryBlob('one', d)).toBeNull();
+    expect(await store.repositoryBlob('two', d)).not.toBeNull();
+    await store.linkBlob('three', d);
+    expect(await store.listRepositoryBlobs('three')).toEqual([d]);
+  });
+
+  it('stores manifests, tags and referrers; deleting a manifest removes its tags and referrer entry', async () => {
+    const store = make();
+    await store.init();
+    const body = Buffer.from('{"schemaVersion":2}');
+    const digest = sha256(body);
+    const subject = sha256('subject');
+    await store.putManifest('app', { digest, mediaType: 'application/vnd.oci.image.manifest.v1+json', body }, { digest: subject, descriptor: { mediaType: 'm', digest, size: body.length, artifactType: 'x' } });
+    await store.setTag('app', 'v1', digest);
+    await store.setTag('app', 'latest', digest);
+    expect(await store.resolveTag('app', 'v1')).toBe(digest);
+    expect(await store.listTags('app')).toEqual(['latest', 'v1']);
+    expect((await store.getManifest('app', digest))?.body).toEqual(body);
+    expect(await store.getManifest('other', digest)).toBeNull();
+    expect((await store.listReferrers('app', subject)).map((r) => r.digest)).toEqual([digest]);
+    expect(await store.listManifests('app')).toEqual([digest]);
+    expect(await store.listRepositories()).toEqual(['app']);
+    expect(await store.repositoryExists('app')).toBe(true);
+    expect(await store.deleteTag('app', 'latest')).toBe(true);
+    expect(await store.deleteTag('app', 'latest')).toBe(false);
+    expect(await store.deleteManifest('app', digest)).toBe(true);
+    expect(await store.listTags('app')).toEqual([]);
+    expect(await store.listReferrers('app', subject)).toEqual([]);
+    expect(await store.deleteManifest('app', digest)).toBe(false);
+  });
+
+  it('cancels uploads and lists open ones', async () => {
+    const store = make();
+    await store.init();
+    const a = await store.startUpload('r');
+    const b = await store.startUpload('r');
+    await store.cancelUpload('r', a.id);
+    const open: string[] = [];
+    for await (const u of store.listUploads()) open.push(u.id);
+    expect(open).toEqual([b.id]);
+    expect(await kind(store.cancelUpload('r', a.id))).toBe('UploadNotFound');
+  });
+
+  it('deletes blob content (garbage collection)', async () => {
+    const store = make();
+    await store.init();
+    const d = await upload(store, 'r', 'garbage');
+    expect(await store.deleteBlob(d)).toBe(true);
+    expect(await store.statBlob(d)).toBeNull();
+    expect(await store.deleteBlob(d)).toBe(false);
+  });
+});
+
+describe('FsStore specifics', () => {
+  it('an upload survives a restart (a new store on the same folder) and finishes there', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'perch-store-'));
+    const first = new FsStore(root);
+    await first.init();
+    const s = await first.startUpload('r');
+    await first.appendUpload('r', s.id, 0, Readable.from([Buffer.from('before ')]));
+    const second = new FsStore(root);
+    await second.init();
+    expect((await second.getUpload('r', s.id)).size).toBe(7);
+    await second.appendUpload('r', s.id, 7, Readable.from([Buffer.from('after')]));
+    await second.finishUpload('r', s.id, sha256('before after'));
+    expect(await text(await second.openBlob(sha256('before after')))).toBe('before after');
+  });
+
+  it('a failed stream leaves no partial bytes in the session', async () => {
+    const store = new FsStore(mkdtempSync(join(tmpdir(), 'perch-store-')));
+    await store.init();
+    const s = await store.startUpload('r');
+    const broken = new Readable({
+      read() {
+        this.push(Buffer.from('partial'));
+        this.destroy(new Error('client went away'));
+      },
+    });
+    await expect(store.appendUpload('r', s.id, 0, broken)).rejects.toThrow('client went away');
+    expect((await store.getUpload('r', s.id)).size).toBe(0);
+  });
+
+  it('init() clears half-written temporary files', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'perch-store-'));
+    const store = new FsStore(root);
+    await store.init();
+    writeFileSync(join(root, 'tmp', 'leftover'), 'half');
+    await new FsStore(root).init();
+    expect(readdirSync(join(root, 'tmp'))).toEqual([]);
+  });
+
+  it('writes blobs under blobs/<alg>/<xx>/<hex> and nowhere a name can reach outside the root', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'perch-store-'));
+    const store = new FsStore(root);
+    await store.init();
+    const d = await upload(store, 'r', 'where');
+    const hex = d.slice('sha256:'.length);
+    expect(statSync(join(root, 'blobs', 'sha256', hex.slice(0, 2), hex)).size).toBe(5);
+    await expect(store.repositoryBlob('../../etc', d)).rejects.toThrow('invalid repository name');
+    await expect(store.resolveTag('r', '../x')).rejects.toThrow('invalid tag');
+  });
+});
