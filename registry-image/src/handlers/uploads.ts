@@ -47,6 +47,19 @@ function chunkPlacement(req: IncomingMessage, session: UploadSession, length: nu
   return { offset: start, length: end - start + 1 };
 }
 
+/**
+ * A mount without `from` (distribution spec 1.1, "Mounting a blob from another repository"):
+ * any repository that holds the blob and that the caller may read will do.
+ */
+async function findReadableHolder(ctx: RequestContext, digest: string): Promise<string | undefined> {
+  const { store, auth } = ctx.parts;
+  if (!(await store.statBlob(digest))) return undefined;
+  for (const repository of await store.listRepositories()) {
+    if (auth.canRead(ctx.identity, repository) && (await store.repositoryBlob(repository, digest))) return repository;
+  }
+  return undefined;
+}
+
 export async function startUpload(ctx: RequestContext): Promise<void> {
   const name = repositoryParam(ctx.params.name);
   const { store, auth } = ctx.parts;
@@ -55,7 +68,8 @@ export async function startUpload(ctx: RequestContext): Promise<void> {
   if (mount !== null) {
     const digest = digestParam(mount);
     // Mount only from a repository the caller may read, so a blob's presence never leaks.
-    if (from !== null && isRepositoryName(from) && auth.canRead(ctx.identity, from) && (await store.repositoryBlob(from, digest))) {
+    const source = from === null ? await findReadableHolder(ctx, digest) : from;
+    if (source !== undefined && isRepositoryName(source) && auth.canRead(ctx.identity, source) && (await store.repositoryBlob(source, digest))) {
       await store.linkBlob(name, digest);
       ctx.req.resume();
       blobCreated(ctx, name, digest);
