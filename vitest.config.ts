@@ -15,7 +15,7 @@ export default defineConfig({
       // vitest's V8 provider, extended to map the bundled server's child-process coverage
       // back to registry-image/src through the bundle's source map (see the file's header).
       provider: 'custom',
-      customProviderModule: './test/helpers/coverage/child-aware-v8.mjs',
+      customProviderModule: './test/helpers/child-aware-coverage.mjs',
       // Children inherit NODE_V8_COVERAGE, so `node dist/perch.js serve` started by a suite
       // reports what it ran when it exits.
       autoAttachSubprocess: true,
