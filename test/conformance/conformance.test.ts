@@ -1,0 +1,31 @@
+/**
+ * The OCI distribution-spec conformance suite (a Go program nobody here wrote) against the
+ * bundled server, exactly as the image runs it. Done means: no failure, no error, no skip.
+ * The suite's junit.xml and report.html stay in test/artifacts/conformance/<registry>/.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runConformance } from '../helpers/conformance';
+import { startRegistryUnderTest, type RegistryUnderTest } from '../helpers/registry-under-test';
+
+describe('OCI distribution-spec 1.1 conformance suite', () => {
+  let registry: RegistryUnderTest;
+  beforeAll(async () => {
+    registry = await startRegistryUnderTest();
+  });
+  afterAll(async () => {
+    await registry?.stop();
+  });
+
+  it('passes every check with no failure, error or skip', async () => {
+    const run = await runConformance({ registryHost: registry.host, runName: registry.name });
+    console.log(run.summary);
+    // A handful of checks would mean the suite stopped early (bad settings, registry gone).
+    expect(run.cases.length, run.summary).toBeGreaterThan(100);
+    expect(run.cases.find((c) => c.name.endsWith('/ping'))?.status, run.summary).toBe('passed');
+    expect(
+      { failed: run.counts.failure, errors: run.counts.error, skipped: run.counts.skipped },
+      run.summary,
+    ).toEqual({ failed: 0, errors: 0, skipped: 0 });
+    expect(run.exitCode, run.summary).toBe(0);
+  }, 180_000);
+});
