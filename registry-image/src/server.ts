@@ -34,6 +34,8 @@ export function createRegistry(parts: RegistryParts): Registry {
 
   async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<{ route: string; user: string | null }> {
     res.setHeader(API_VERSION_HEADER[0], API_VERSION_HEADER[1]);
+    // Registry answers are data, never pages: browsers must not sniff them into HTML.
+    res.setHeader('X-Content-Type-Options', 'nosniff');
     const path = decodePath(req);
     const match = matchRoute(path);
     if (!match) throw new RegistryError('NOT_FOUND', `no route for ${req.method} ${pathOf(req)}`);
