@@ -36,11 +36,23 @@ export interface TlsConfig {
   cacert?: string;
 }
 
+/** zot's KeepTagsPolicy / KeepUntaggedPolicy rules; `*Within` keeps the Go duration as written, `*WithinMs` the same in milliseconds. */
+export interface RetentionKeepRules {
+  mostRecentlyPushedCount?: number;
+  mostRecentlyPulledCount?: number;
+  pulledWithin?: string;
+  pushedWithin?: string;
+  pulledWithinMs?: number;
+  pushedWithinMs?: number;
+}
+
 export interface RetentionPolicy {
   repositories: string[];
   deleteReferrers: boolean;
   deleteUntagged: boolean;
-  keepTags: Array<{ patterns: string[]; mostRecentlyPushedCount?: number; pulledWithin?: string; pushedWithin?: string }>;
+  keepTags: Array<{ patterns: string[]; mostRecentlyPushedCount?: number; pulledWithin?: string; pushedWithin?: string } & RetentionKeepRules>;
+  /** zot: retention.policies[].keepUntagged */
+  keepUntagged?: RetentionKeepRules;
 }
 
 export interface PerchConfig {
