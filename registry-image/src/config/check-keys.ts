@@ -35,6 +35,8 @@ export type Checked = CheckedObject | CheckedMap | CheckedList | CheckedValue;
 export interface Report {
   problem(path: readonly PathSegment[], message: string): void;
   warn(path: readonly PathSegment[], message: string): void;
+  /** Called for each key in the order the file has them, so messages can be listed in that order. */
+  visit?(path: readonly PathSegment[]): void;
 }
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -68,6 +70,7 @@ function walk(raw: unknown, node: KeyNode, path: PathSegment[], inherited: KeySt
       }
       const items: Checked[] = [];
       raw.forEach((item, i) => {
+        report.visit?.([...path, i]);
         const checked = walk(item, node.item, [...path, i], inherited, report);
         if (checked) items.push(checked);
       });
@@ -88,6 +91,7 @@ function walk(raw: unknown, node: KeyNode, path: PathSegment[], inherited: KeySt
           continue;
         }
         seen.set(key.toLowerCase(), key);
+        report.visit?.([...path, key]);
         const checked = walk(item, node.value, [...path, key], inherited, report);
         if (checked) entries.push({ key, node: checked });
       }
@@ -109,6 +113,7 @@ function walkObject(raw: unknown, node: ObjectNode, path: PathSegment[], inherit
   const writtenAs = new Map<string, string>();
   for (const [written, value] of Object.entries(raw)) {
     const childPath = [...path, written];
+    report.visit?.(childPath);
     const name = byLower.get(written.toLowerCase());
     if (name === undefined) {
       report.problem(childPath, unknownKeyMessage(written, names, path));

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { checkKeys, describeType, isPlainObject, type Report } from './check-keys';
 import { defaultConfig } from './defaults';
-import { ConfigError, formatPath, formatProblem, type ConfigProblem } from './errors';
+import { ConfigError, formatPath, formatProblem, type ConfigProblem, type PathSegment } from './errors';
 import { normalise } from './normalise';
 import type { LoadedConfig } from './types';
 
@@ -24,15 +24,28 @@ export function parseConfig(raw: unknown, source: string, options: LoadOptions =
       { path: '', message: `expected a config object at the top level (with sections such as http, storage, log), got ${raw === undefined ? 'nothing' : describeType(raw)}` },
     ]);
   }
-  const problems: ConfigProblem[] = [];
+  const problems: Array<{ at: number } & ConfigProblem> = [];
   const warnings: string[] = [];
+  const order = new Map<string, number>();
+  // A problem sorts where its key is in the file; one about a missing key, where its section is.
+  const position = (path: readonly PathSegment[]): number => {
+    for (let n = path.length; n > 0; n--) {
+      const at = order.get(formatPath(path.slice(0, n)));
+      if (at !== undefined) return at;
+    }
+    return -1;
+  };
   const report: Report = {
-    problem: (path, message) => problems.push({ path: formatPath(path), message }),
+    problem: (path, message) => problems.push({ at: position(path), path: formatPath(path), message }),
     warn: (path, message) => warnings.push(formatProblem(source, { path: formatPath(path), message })),
+    visit: (path) => order.set(formatPath(path), order.size),
   };
   const root = checkKeys(raw, report) ?? { kind: 'object' as const, path: [], keys: new Map() };
   const config = normalise(root, report, cwd);
-  if (problems.length > 0) throw new ConfigError(source, problems);
+  if (problems.length > 0) {
+    const sorted = problems.sort((a, b) => a.at - b.at).map(({ path, message }) => ({ path, message }));
+    throw new ConfigError(source, sorted);
+  }
   return { config, warnings };
 }
 
