@@ -9,6 +9,8 @@ export interface CommandResult {
   code: number | null;
   signal: NodeJS.Signals | null;
   stdout: string;
+  /** stdout as bytes, for programs that print binary (crane blob). */
+  stdoutBytes: Buffer;
   stderr: string;
   /** True when the time limit ended the process. */
   timedOut: boolean;
@@ -61,10 +63,12 @@ export function runCommand(cmd: string, args: readonly string[], options: Comman
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      const stdoutBytes = Buffer.concat(out);
       const result: CommandResult = {
         code,
         signal,
-        stdout: Buffer.concat(out).toString(),
+        stdout: stdoutBytes.toString(),
+        stdoutBytes,
         stderr: Buffer.concat(err).toString(),
         timedOut,
       };
