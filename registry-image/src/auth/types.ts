@@ -14,6 +14,21 @@ export interface Identity {
   groups: string[];
   /** Set when the caller presented a bearer token: the grants it carries. */
   token?: { access: Array<{ type: string; name: string; actions: string[] }> };
+  /**
+   * Added with issue 3: where a refused caller is sent for credentials, taken from the request
+   * by `authenticate` (the request's Host and TLS, or http.externalUrl). `authorize` gets no
+   * request, so the challenge it throws is built from this; absent, it falls back to
+   * http.externalUrl or the listen address.
+   */
+  challenge?: ChallengeContext;
+}
+
+/** The two parameters of a Bearer challenge that depend on how the client reached us. */
+export interface ChallengeContext {
+  /** The token endpoint, e.g. `https://registry.example.com/v2/token`. */
+  realm: string;
+  /** The `service` parameter and the tokens' `aud`: the registry's host[:port]. */
+  service: string;
 }
 
 export const ANONYMOUS: Identity = Object.freeze({ username: null, groups: [] }) as Identity;
@@ -31,6 +46,8 @@ export interface Auth {
    * May `identity` do `action` on `repository`? Throws UNAUTHORIZED (with a challenge naming
    * the scope) for an anonymous caller or an insufficient token, DENIED for a known user.
    * `repository` undefined means the base endpoint `/v2/` (authentication only).
+   * Actions follow zot (authz.go): GET/HEAD read; POST/PUT/PATCH create, or update when a
+   * PUT names a tag that already exists; DELETE delete.
    */
   authorize(identity: Identity, repository: string | undefined, action: PolicyAction): void;
   /** Catalog filtering: may `identity` read `repository`? Never throws. */

@@ -1,0 +1,192 @@
+/**
+ * The Auth the HTTP layer calls (types.ts): who is calling, may they do this, and the token
+ * service. The decisions, in order of the questions a request raises:
+ *
+ * No login configured (no http.auth.htpasswd): credentials are ignored, as in zot, and every
+ * caller is anonymous; without access control everyone may do everything, with it only
+ * anonymousPolicy applies, and a refusal is 403 (logging in cannot help).
+ *
+ * Login configured:
+ * - No credentials: anonymous. `GET /v2/` then answers 401 with the challenge unless anonymous
+ *   callers may do something somewhere and logging in would add nothing. zot answers 200 to
+ *   anonymous `/v2/` whenever some anonymousPolicy exists, except to the Docker client; but
+ *   docker, podman, skopeo, containerd and regclient all decide from that one answer whether to
+ *   send credentials at all, so a 200 there breaks every push they try with credentials.
+ *   perch therefore challenges every client when the config mixes anonymous and logged-in
+ *   grants; anonymous clients still read what anonymousPolicy allows.
+ * - Basic: checked against htpasswd (cached; login.ts, htpasswd-store.ts). Wrong: 401.
+ * - Bearer: a token from /v2/token, checked by signature, issuer, times and the user's current
+ *   htpasswd entry. Bad: 401 with `error="invalid_token"`. Both schemes are accepted whichever
+ *   challenge is configured (crane sends Basic straight to the registry when `/v2/` answers 200).
+ *
+ * Refusals, per request:
+ * - anonymous, not allowed: 401 with the configured challenge (Bearer names the scope).
+ * - logged in (Basic), not allowed: 403 DENIED.
+ * - token that lacks the action, but the policy allows it: 401 with error="insufficient_scope"
+ *   and the scope: helm, oras, crane and docker fetch a new token on exactly that and retry.
+ * - token for a user the policy does not allow: 403 DENIED (with a Bearer insufficient_scope
+ *   challenge, as RFC 6750 §3.1 asks); a new token could not help, so no 401 loop.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { PerchConfig, PolicyAction } from '../config/types';
+import { RegistryError } from '../http/errors';
+import { pathOf } from '../http/respond';
+import type { Logger } from '../log';
+import { basicChallenge, bearerChallenge, configChallengeContext, requestChallengeContext, type BearerOptions } from './challenge';
+import { presentedCredentials } from './credentials';
+import type { Login } from './login';
+import type { AccessPolicy } from './policy';
+import { challengeScope, grantsAllow, tokenActionFor } from './scope';
+import type { TokenService } from './token-service';
+import { passwordVersion, TokenInvalid, type TokenSigner } from './tokens';
+import type { Auth, ChallengeContext, Identity, ReadinessCheck } from './types';
+
+export interface RegistryAuthParts {
+  config: PerchConfig;
+  log: Logger;
+  policy: AccessPolicy;
+  /** Absent when no login method is configured. */
+  login?: Login;
+  signer?: TokenSigner;
+  tokens?: TokenService;
+  /** Why tokens cannot be checked now, if they cannot. */
+  keyUnavailable?: () => string | undefined;
+  readiness: Array<() => ReadinessCheck>;
+  close: Array<() => void>;
+}
+
+function isBaseEndpoint(req: IncomingMessage): boolean {
+  const path = pathOf(req);
+  return path === '/v2/' || path === '/v2';
+}
+
+export class RegistryAuth implements Auth {
+  private readonly realm: string;
+  private readonly bearer: boolean;
+
+  constructor(private readonly parts: RegistryAuthParts) {
+    this.realm = parts.config.http.realm ?? 'perch';
+    this.bearer = parts.config.perch.auth.challenge === 'bearer';
+  }
+
+  private anonymous(challenge: ChallengeContext): Identity {
+    return { username: null, groups: [], challenge };
+  }
+
+  /** The 401 that tells a client how to log in (the configured challenge). */
+  private loginRequired(ctx: ChallengeContext, message: string, scope?: string): RegistryError {
+    const header = this.bearer ? bearerChallenge(ctx, scope ? { scope } : {}) : basicChallenge(this.realm);
+    return new RegistryError('UNAUTHORIZED', message, undefined, { 'WWW-Authenticate': header });
+  }
+
+  private bearerRefusal(ctx: ChallengeContext, message: string, options: BearerOptions): RegistryError {
+    return new RegistryError('UNAUTHORIZED', message, undefined, { 'WWW-Authenticate': bearerChallenge(ctx, options) });
+  }
+
+  async authenticate(req: IncomingMessage): Promise<Identity> {
+    const { config, login, policy, log } = this.parts;
+    const ctx = requestChallengeContext(req, config);
+    if (!login) return this.anonymous(ctx);
+    const presented = presentedCredentials(req);
+    switch (presented.kind) {
+      case 'none':
+        if (isBaseEndpoint(req) && policy.loginUseful()) {
+          if (!policy.anonymousPossible()) throw this.loginRequired(ctx, 'authentication required: log in with a user from the registry\'s htpasswd');
+          throw this.loginRequired(ctx, 'authentication required for writes here; anonymous callers may still read what anonymousPolicy allows');
+        }
+        return this.anonymous(ctx);
+      case 'invalid':
+        log.info('authorization header refused', { reason: presented.reason, address: req.socket.remoteAddress });
+        throw this.loginRequired(ctx, `authorization header refused: ${presented.reason}`);
+      case 'basic': {
+        if (!(await login.check(req, presented.user, presented.password, 'basic'))) {
+          throw this.loginRequired(ctx, 'authentication failed: wrong user name or password');
+        }
+        return { username: presented.user, groups: policy.groupsOf(presented.user), challenge: ctx };
+      }
+      case 'bearer':
+        return this.tokenIdentity(presented.token, ctx);
+    }
+  }
+
+  private async tokenIdentity(token: string, ctx: ChallengeContext): Promise<Identity> {
+    const { signer, keyUnavailable, login, policy, log } = this.parts;
+    const problem = keyUnavailable?.();
+    if (!signer || problem) throw new RegistryError('UNAVAILABLE', `bearer tokens cannot be checked: ${problem ?? 'no token key'}`);
+    try {
+      const verified = await signer.verifyAccess(token);
+      const user = verified.sub === '' ? null : verified.sub;
+      if (user !== null) {
+        // Bound to the user's current htpasswd entry: a removed user or a changed password
+        // ends the token within one poll instead of at its expiry.
+        const hash = login?.hashOf(user);
+        if (hash === undefined || verified.pwv !== passwordVersion(hash)) throw new TokenInvalid('user removed or password changed since the token was issued');
+      }
+      return { username: user, groups: policy.groupsOf(user), token: { access: verified.access }, challenge: ctx };
+    } catch (err) {
+      if (!(err instanceof TokenInvalid)) throw err;
+      log.info('bearer token refused', { reason: err.reason });
+      throw this.bearerRefusal(ctx, 'the bearer token is invalid or expired; fetch a new one', { error: 'invalid_token' });
+    }
+  }
+
+  authorize(identity: Identity, repository: string | undefined, action: PolicyAction): void {
+    const { policy, config, login } = this.parts;
+    const ctx = identity.challenge ?? configChallengeContext(config);
+    if (repository === undefined) {
+      // The API base and the catalog: any logged-in caller; anonymous ones where anonymous
+      // access exists at all (zot), or when there is no login to ask for.
+      if (identity.username !== null || policy.anonymousPossible()) return;
+      throw this.loginRequired(ctx, 'authentication required: log in with a user from the registry\'s htpasswd');
+    }
+    const allowed = policy.can(identity.username, identity.groups, repository, action);
+    const scope = challengeScope(repository, action);
+    if (identity.token) {
+      const inToken = grantsAllow(identity.token.access, repository, action);
+      if (allowed && inToken) return;
+      if (allowed) {
+        throw this.bearerRefusal(ctx, `the token does not grant ${tokenActionFor(action)} on ${repository}; fetch a token for scope ${scope}`, {
+          scope,
+          error: 'insufficient_scope',
+        });
+      }
+      if (identity.username === null) throw this.bearerRefusal(ctx, `authentication required to ${action} ${repository}`, { scope, error: 'insufficient_scope' });
+      throw this.denied(identity.username, repository, action, { 'WWW-Authenticate': bearerChallenge(ctx, { scope, error: 'insufficient_scope' }) });
+    }
+    if (allowed) return;
+    if (identity.username !== null) throw this.denied(identity.username, repository, action, {});
+    if (!login) throw new RegistryError('DENIED', `anonymous callers may not ${action} ${repository}, and this registry has no login; grant it in http.accessControl anonymousPolicy`, { repository, action });
+    throw this.loginRequired(ctx, `authentication required to ${action} ${repository}`, scope);
+  }
+
+  private denied(user: string, repository: string, action: PolicyAction, headers: Record<string, string>): RegistryError {
+    return new RegistryError(
+      'DENIED',
+      `user ${JSON.stringify(user)} may not ${action} ${repository}; an admin can grant "${action}" in http.accessControl`,
+      { repository, action },
+      headers,
+    );
+  }
+
+  canRead(identity: Identity, repository: string): boolean {
+    return this.parts.policy.can(identity.username, identity.groups, repository, 'read');
+  }
+
+  async handleToken(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!this.parts.tokens) {
+      req.resume();
+      throw new RegistryError('NOT_FOUND', 'the token service is off: this registry has no login (http.auth.htpasswd), so there is nothing to exchange for a token');
+    }
+    await this.parts.tokens.handle(req, res);
+  }
+
+  readiness(): ReadinessCheck {
+    const reasons = this.parts.readiness.map((check) => check()).filter((r) => !r.ok);
+    if (reasons.length === 0) return { ok: true };
+    return { ok: false, reason: reasons.map((r) => r.reason ?? 'authentication is not ready').join('; ') };
+  }
+
+  close(): void {
+    for (const close of this.parts.close) close();
+  }
+}

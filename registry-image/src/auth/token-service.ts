@@ -1,0 +1,175 @@
+/**
+ * `/v2/token`: the token service of the Docker token specification and its OAuth2 variant,
+ * the two ways registry clients fetch tokens:
+ *
+ *   GET  /v2/token?service=S&scope=repository:a:pull,push&scope=...   (docker, crane, skopeo,
+ *        oras, helm) with Basic credentials, or none for an anonymous token; with
+ *        `offline_token=true` and credentials, a refresh_token too (what `docker login` keeps)
+ *   POST /v2/token  grant_type=password&username=U&password=P&scope=...&service=S&client_id=C
+ *        -> also returns a refresh_token
+ *   POST /v2/token  grant_type=refresh_token&refresh_token=R&scope=...
+ *
+ * Answer: {token, access_token, expires_in, issued_at[, refresh_token]}, never cached.
+ * Wrong credentials: 401 UNAUTHORIZED with a Basic challenge, after http.auth.failDelay, and
+ * the same for an unknown user as for a wrong password. A malformed POST: 400 with an OAuth2
+ * error body (RFC 6749 §5.2). No token key: 503, naming the key problem.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { PerchConfig } from '../config/types';
+import { RegistryError } from '../http/errors';
+import type { Logger } from '../log';
+import { basicChallenge, requestChallengeContext } from './challenge';
+import { presentedCredentials } from './credentials';
+import { grantsFor } from './grants';
+import type { Login } from './login';
+import type { AccessPolicy } from './policy';
+import { parseScopes } from './scope';
+import { passwordVersion, TokenInvalid, type TokenSigner } from './tokens';
+
+/** Refresh tokens stand for a login (docker keeps one as its identity token), so they last. */
+export const REFRESH_TTL_SECONDS = 30 * 24 * 3600;
+const MAX_FORM_BYTES = 64 * 1024;
+const MAX_SCOPES = 100;
+
+export interface TokenServiceParts {
+  config: PerchConfig;
+  log: Logger;
+  policy: AccessPolicy;
+  login: Login;
+  signer: TokenSigner;
+  /** Why no token can be signed now, if none can. */
+  keyUnavailable: () => string | undefined;
+  realm: string;
+}
+
+class OAuthError extends Error {
+  constructor(
+    readonly error: 'invalid_request' | 'unsupported_grant_type' | 'invalid_scope',
+    readonly description: string,
+  ) {
+    super(description);
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const bytes = Buffer.from(JSON.stringify(body));
+  res.writeHead(status, {
+    'Content-Type': 'application/json',
+    'Content-Length': bytes.length,
+    // RFC 6749 §5.1: responses holding tokens must not be cached.
+    'Cache-Control': 'no-store',
+    Pragma: 'no-cache',
+  });
+  res.end(bytes);
+}
+
+async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+  const type = (req.headers['content-type'] ?? 'application/x-www-form-urlencoded').split(';')[0].trim().toLowerCase();
+  if (type !== 'application/x-www-form-urlencoded') {
+    req.resume();
+    throw new OAuthError('invalid_request', `the token request body must be application/x-www-form-urlencoded, not ${type}`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_FORM_BYTES) throw new OAuthError('invalid_request', `the token request body is over ${MAX_FORM_BYTES} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}
+
+export class TokenService {
+  constructor(private readonly parts: TokenServiceParts) {}
+
+  private unauthorized(message: string): RegistryError {
+    return new RegistryError('UNAUTHORIZED', message, undefined, { 'WWW-Authenticate': basicChallenge(this.parts.realm) });
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const keyProblem = this.parts.keyUnavailable();
+    if (keyProblem) {
+      req.resume();
+      throw new RegistryError('UNAVAILABLE', `the token service cannot sign tokens: ${keyProblem}`);
+    }
+    try {
+      if (req.method === 'POST') await this.handlePost(req, res);
+      else await this.handleGet(req, res);
+    } catch (err) {
+      if (!(err instanceof OAuthError)) throw err;
+      sendJson(res, 400, { error: err.error, error_description: err.description });
+    }
+  }
+
+  private scopesOf(values: string[]) {
+    const scopes = parseScopes(values);
+    if (scopes.length > MAX_SCOPES) throw new OAuthError('invalid_scope', `at most ${MAX_SCOPES} scopes per token request`);
+    return scopes;
+  }
+
+  private async handleGet(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const query = new URL(req.url ?? '/', 'http://token.invalid').searchParams;
+    const presented = presentedCredentials(req);
+    let user: string | null = null;
+    if (presented.kind === 'basic') {
+      if (!(await this.parts.login.check(req, presented.user, presented.password, 'token'))) throw this.unauthorized('authentication failed: wrong user name or password');
+      user = presented.user;
+    } else if (presented.kind !== 'none') {
+      throw this.unauthorized('the token service takes Basic credentials (or none, for an anonymous token)');
+    }
+    const scopes = this.scopesOf(query.getAll('scope'));
+    await this.respond(req, res, user, scopes, user !== null && query.get('offline_token') === 'true');
+  }
+
+  private async handlePost(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const form = await readForm(req);
+    const grant = form.get('grant_type');
+    const scopes = this.scopesOf(form.getAll('scope'));
+    if (grant === 'password') {
+      const user = form.get('username');
+      const password = form.get('password');
+      if (!user || password === null) throw new OAuthError('invalid_request', 'grant_type=password needs username and password');
+      if (!(await this.parts.login.check(req, user, password, 'token'))) throw this.unauthorized('authentication failed: wrong user name or password');
+      await this.respond(req, res, user, scopes, true);
+      return;
+    }
+    if (grant === 'refresh_token') {
+      const refresh = form.get('refresh_token');
+      if (!refresh) throw new OAuthError('invalid_request', 'grant_type=refresh_token needs refresh_token');
+      let sub: string;
+      try {
+        const verified = await this.parts.signer.verifyRefresh(refresh);
+        const hash = this.parts.login.hashOf(verified.sub);
+        if (hash === undefined || passwordVersion(hash) !== verified.pwv) throw new TokenInvalid('password changed or user removed');
+        sub = verified.sub;
+      } catch (err) {
+        if (!(err instanceof TokenInvalid)) throw err;
+        this.parts.log.info('refresh token refused', { reason: err.reason });
+        throw this.unauthorized('the refresh token is invalid or expired; log in again');
+      }
+      await this.respond(req, res, sub, scopes, false);
+      return;
+    }
+    throw new OAuthError('unsupported_grant_type', `grant_type must be "password" or "refresh_token"${grant ? `, not ${JSON.stringify(grant.slice(0, 40))}` : ''}`);
+  }
+
+  private async respond(req: IncomingMessage, res: ServerResponse, user: string | null, scopes: ReturnType<typeof parseScopes>, withRefresh: boolean): Promise<void> {
+    const { policy, signer, config } = this.parts;
+    const service = requestChallengeContext(req, config).service;
+    const access = grantsFor(policy, user, policy.groupsOf(user), scopes);
+    const hash = user === null ? undefined : this.parts.login.hashOf(user);
+    const pwv = hash === undefined ? undefined : passwordVersion(hash);
+    const issued = await signer.issueAccess(user ?? '', service, access, config.perch.auth.tokenTTLSeconds, pwv);
+    const body: Record<string, unknown> = {
+      token: issued.token,
+      access_token: issued.token,
+      expires_in: issued.expiresIn,
+      issued_at: issued.issuedAt,
+    };
+    if (withRefresh && user !== null && pwv !== undefined) {
+      body.refresh_token = (await signer.issueRefresh(user, service, pwv, REFRESH_TTL_SECONDS)).token;
+    }
+    this.parts.log.debug('token issued', { user, grants: access.map((g) => `${g.type}:${g.name}:${g.actions.join(',')}`) });
+    sendJson(res, 200, body);
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * The JWTs perch issues and accepts (signed with jose; the key from token-key.ts).
+ *
+ * Access token (header typ "JWT"), in the shape of the Docker token specification:
+ *   { iss: "perch", aud: <service>, sub: <user or "">, iat, nbf, exp, jti, pwv,
+ *     access: [{ type: "repository", name, actions: ["pull", "push", "delete"] }] }
+ * Refresh token (header typ "refresh+jwt", so neither can stand in for the other):
+ *   { iss, aud, sub, iat, nbf, exp, jti, pwv }
+ * `pwv` is a digest of the user's htpasswd entry when the token was made (absent for
+ * anonymous tokens): a changed password (a new entry) or a removed user turns every older
+ * token down within one htpasswd poll, not only at its expiry.
+ *
+ * Verification pins the algorithm to the key's own (so `alg: none` and HS/ES confusion fail),
+ * checks the signature, the issuer and the times with a few seconds of leeway for replicas
+ * whose clocks differ. The audience is checked only when http.externalUrl fixes the service:
+ * otherwise the service comes from the client's own Host header, and checking it would add
+ * nothing but failures for clients that reach the registry by two names.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import type { Grant } from './scope';
+import type { TokenKey } from './token-key';
+
+export const ISSUER = 'perch';
+const ACCESS_TYP = 'JWT';
+const REFRESH_TYP = 'refresh+jwt';
+const CLOCK_TOLERANCE_S = 10;
+
+export interface IssuedToken {
+  token: string;
+  expiresIn: number;
+  /** RFC 3339 */
+  issuedAt: string;
+}
+
+export class TokenInvalid extends Error {
+  constructor(readonly reason: string) {
+    super(`token refused: ${reason}`);
+    this.name = 'TokenInvalid';
+  }
+}
+
+export interface VerifiedAccess {
+  /** "" for an anonymous token */
+  sub: string;
+  access: Grant[];
+  pwv?: string;
+}
+
+export interface VerifiedRefresh {
+  sub: string;
+  pwv: string;
+}
+
+/** Digest of an htpasswd entry's hash, bound into refresh tokens. */
+export function passwordVersion(hash: string): string {
+  return createHash('sha256').update(`perch-refresh\0${hash}`).digest('base64url').slice(0, 22);
+}
+
+function isGrantList(value: unknown): value is Grant[] {
+  return (
+    Array.isArray(value) &&
+    value.every(
+      (g) =>
+        g !== null &&
+        typeof g === 'object' &&
+        typeof (g as Grant).type === 'string' &&
+        typeof (g as Grant).name === 'string' &&
+        Array.isArray((g as Grant).actions) &&
+        (g as Grant).actions.every((a) => typeof a === 'string'),
+    )
+  );
+}
+
+export class TokenSigner {
+  constructor(
+    private readonly key: () => TokenKey | undefined,
+    private readonly now: () => number,
+    /** When set (http.externalUrl), tokens must be for this service. */
+    private readonly fixedAudience?: string,
+  ) {}
+
+  private requireKey(): TokenKey {
+    const key = this.key();
+    if (!key) throw new Error('the token key is not loaded');
+    return key;
+  }
+
+  private async sign(payload: JWTPayload, typ: string, sub: string, audience: string, ttlSeconds: number): Promise<IssuedToken> {
+    const key = this.requireKey();
+    const iat = Math.floor(this.now() / 1000);
+    const token = await new SignJWT(payload)
+      .setProtectedHeader({ alg: key.alg, typ })
+      .setIssuer(ISSUER)
+      .setAudience(audience)
+      .setSubject(sub)
+      .setIssuedAt(iat)
+      .setNotBefore(iat)
+      .setExpirationTime(iat + ttlSeconds)
+      .setJti(randomUUID())
+      .sign(key.signKey);
+    return { token, expiresIn: ttlSeconds, issuedAt: new Date(iat * 1000).toISOString() };
+  }
+
+  issueAccess(sub: string, audience: string, access: Grant[], ttlSeconds: number, pwv?: string): Promise<IssuedToken> {
+    return this.sign(pwv === undefined ? { access } : { access, pwv }, ACCESS_TYP, sub, audience, ttlSeconds);
+  }
+
+  issueRefresh(sub: string, audience: string, pwv: string, ttlSeconds: number): Promise<IssuedToken> {
+    return this.sign({ pwv }, REFRESH_TYP, sub, audience, ttlSeconds);
+  }
+
+  private async verify(token: string, typ: string): Promise<JWTPayload> {
+    const key = this.requireKey();
+    try {
+      const { payload } = await jwtVerify(token, key.verifyKey, {
+        algorithms: [key.alg],
+        issuer: ISSUER,
+        typ,
+        currentDate: new Date(this.now()),
+        clockTolerance: CLOCK_TOLERANCE_S,
+        requiredClaims: ['exp', 'iat', 'sub'],
+        ...(this.fixedAudience ? { audience: this.fixedAudience } : {}),
+      });
+      return payload;
+    } catch (err) {
+      throw new TokenInvalid((err as { code?: string }).code ?? 'malformed');
+    }
+  }
+
+  async verifyAccess(token: string): Promise<VerifiedAccess> {
+    const payload = await this.verify(token, ACCESS_TYP);
+    if (!isGrantList(payload.access)) throw new TokenInvalid('ERR_ACCESS_CLAIM_INVALID');
+    const verified: VerifiedAccess = { sub: payload.sub ?? '', access: payload.access };
+    if (typeof payload.pwv === 'string') verified.pwv = payload.pwv;
+    return verified;
+  }
+
+  async verifyRefresh(token: string): Promise<VerifiedRefresh> {
+    const payload = await this.verify(token, REFRESH_TYP);
+    if (typeof payload.pwv !== 'string' || !payload.sub) throw new TokenInvalid('ERR_REFRESH_CLAIMS_INVALID');
+    return { sub: payload.sub, pwv: payload.pwv };
+  }
+}
