@@ -36,7 +36,7 @@ export function makeClientHome(prefix = 'perch-client-'): ClientHome {
     XDG_CACHE_HOME: sub('home/.cache'),
     XDG_DATA_HOME: sub('home/.local/share'),
     XDG_RUNTIME_DIR: runtime,
-    // skopeo/containers-image keep logins here; helm and oras use DOCKER_CONFIG.
+    // skopeo keeps logins here; crane and oras use DOCKER_CONFIG, helm XDG_CONFIG_HOME/helm.
     REGISTRY_AUTH_FILE: join(runtime, 'containers-auth.json'),
     // A proxy from the outer environment must not intercept loopback traffic.
     NO_PROXY: '127.0.0.0/8,localhost',
