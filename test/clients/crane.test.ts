@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeClientHome, type ClientHome } from '../helpers/client-home';
 import { MEDIA, readOciLayout, readTarGz, sha256, writeTwoPlatformLayout } from '../helpers/oci-layout';
 import { catalog, getManifest, listTags, manifestError } from '../helpers/registry-api';
-import { startRegistryUnderTest, type RegistryUnderTest } from '../helpers/registry-under-test';
+import { showRegistryLogsOnFailure, startRegistryUnderTest, type RegistryUnderTest } from '../helpers/registry-under-test';
 import { runCommand } from '../helpers/run-command';
 
 describe('crane', () => {
@@ -27,6 +27,7 @@ describe('crane', () => {
     await registry?.stop();
     home?.remove();
   });
+  showRegistryLogsOnFailure(() => registry);
 
   it('push, digest, manifest, blob, pull, copy, tag, ls, catalog and delete of a two-platform index', async () => {
     const built = writeTwoPlatformLayout(home.folder('source'), 'v1', 'crane');

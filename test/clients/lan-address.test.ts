@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeClientHome, type ClientHome } from '../helpers/client-home';
 import { sha256, writeSingleImageLayout, writeTwoPlatformLayout } from '../helpers/oci-layout';
 import { getManifest, listTags, manifestError } from '../helpers/registry-api';
-import { startRegistryUnderTest, type RegistryUnderTest } from '../helpers/registry-under-test';
+import { showRegistryLogsOnFailure, startRegistryUnderTest, type RegistryUnderTest } from '../helpers/registry-under-test';
 import { runCommand } from '../helpers/run-command';
 
 const LAN_ADDRESS = '127.0.0.2';
@@ -32,6 +32,7 @@ describe(`clients against a registry on ${LAN_ADDRESS} (a non-localhost address)
     await registry?.stop();
     home?.remove();
   });
+  showRegistryLogsOnFailure(() => registry);
 
   it('crane needs --insecure here, and works with it', async () => {
     const ref = `${registry.host}/lan/crane`;

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeClientHome, type ClientHome } from '../helpers/client-home';
 import { MEDIA, sha256 } from '../helpers/oci-layout';
 import { getManifest, listTags, manifestError } from '../helpers/registry-api';
-import { startRegistryUnderTest, type RegistryUnderTest } from '../helpers/registry-under-test';
+import { showRegistryLogsOnFailure, startRegistryUnderTest, type RegistryUnderTest } from '../helpers/registry-under-test';
 import { runCommand } from '../helpers/run-command';
 
 interface OrasDescriptor {
@@ -33,6 +33,7 @@ describe('oras', () => {
     await registry?.stop();
     home?.remove();
   });
+  showRegistryLogsOnFailure(() => registry);
 
   it('push, fetch, pull, tag, repo tags/ls, attach, discover and manifest delete of an artifact', async () => {
     const repo = 'oras/artifact';

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeClientHome, type ClientHome } from '../helpers/client-home';
 import { readOciLayout, sha256, writeTwoPlatformLayout } from '../helpers/oci-layout';
 import { getManifest, listTags, manifestError } from '../helpers/registry-api';
-import { startRegistryUnderTest, type RegistryUnderTest } from '../helpers/registry-under-test';
+import { showRegistryLogsOnFailure, startRegistryUnderTest, type RegistryUnderTest } from '../helpers/registry-under-test';
 import { runCommand } from '../helpers/run-command';
 
 const REGCTL = join(process.env.PERCH_TOOLS ?? join(homedir(), '.cache/perch-tools'), 'bin/regctl');
@@ -34,6 +34,7 @@ describe('regctl', () => {
     await registry?.stop();
     home?.remove();
   });
+  showRegistryLogsOnFailure(() => registry);
 
   it('copies a two-platform index in and out, tags, lists and deletes', async (ctx) => {
     if (!registry) {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeClientHome, type ClientHome } from '../helpers/client-home';
 import { MEDIA, readOciLayout, readTarGz, sha256, writeSingleImageLayout, writeTwoPlatformLayout } from '../helpers/oci-layout';
 import { getManifest, listTags, manifestError } from '../helpers/registry-api';
-import { startRegistryUnderTest, type RegistryUnderTest } from '../helpers/registry-under-test';
+import { showRegistryLogsOnFailure, startRegistryUnderTest, type RegistryUnderTest } from '../helpers/registry-under-test';
 import { runCommand } from '../helpers/run-command';
 
 describe('skopeo', () => {
@@ -27,6 +27,7 @@ describe('skopeo', () => {
     await registry?.stop();
     home?.remove();
   });
+  showRegistryLogsOnFailure(() => registry);
 
   it('copies a linux/amd64 + linux/arm64 OCI index in and out with --all --preserve-digests', async () => {
     const repo = 'skopeo/multi';

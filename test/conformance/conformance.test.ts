@@ -18,7 +18,8 @@ describe('OCI distribution-spec 1.1 conformance suite', () => {
 
   it('passes every check with no failure, error or skip', async () => {
     const run = await runConformance({ registryHost: registry.host, runName: registry.name });
-    console.log(run.summary);
+    // The counts line always; the full list of problems is in the assertion message below.
+    console.log(run.summary.split('\n')[0]);
     // A handful of checks would mean the suite stopped early (bad settings, registry gone).
     expect(run.cases.length, run.summary).toBeGreaterThan(100);
     expect(run.cases.find((c) => c.name.endsWith('/ping'))?.status, run.summary).toBe('passed');

@@ -4,6 +4,7 @@
  * telling a test or client problem from a perch problem; distribution 2.8 predates OCI 1.1, so
  * it fails the referrers and sha512 parts of the conformance suite by design.
  */
+import { beforeEach } from 'vitest';
 import { startRegistry, type StartOptions } from './registry';
 import { startDistributionRegistry } from './distribution-registry';
 
@@ -40,4 +41,17 @@ export async function startRegistryUnderTest(options: Pick<StartOptions, 'addres
       await perch.stop();
     },
   };
+}
+
+/**
+ * When a test in the calling file fails, prints the last lines the registry logged, so a
+ * client's "unexpected status 500" comes with the server's side of the story.
+ */
+export function showRegistryLogsOnFailure(registry: () => RegistryUnderTest | undefined, lines = 40): void {
+  beforeEach(({ onTestFailed }) => {
+    onTestFailed(() => {
+      const r = registry();
+      if (r) console.error(`--- last ${lines} lines of the ${r.name} log (${r.host}) ---\n${r.logs.slice(-lines).join('\n')}`);
+    });
+  });
 }
