@@ -13,7 +13,7 @@ const DIR = join(__dirname, '..', 'fixtures', 'zot-configs');
 const CWD = '/srv/perch';
 const H = 3_600_000;
 
-type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+type DeepPartial<T> = { [K in keyof T]?: NonNullable<T[K]> extends object ? DeepPartial<NonNullable<T[K]>> : T[K] };
 
 interface Row {
   file: string;

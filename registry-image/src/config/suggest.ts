@@ -10,7 +10,11 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   let best: string | undefined;
   let bestDistance = limit + 1;
   for (const candidate of candidates) {
-    const d = editDistance(target, candidate.toLowerCase());
+    const lower = candidate.toLowerCase();
+    let d = editDistance(target, lower);
+    // Singular for plural and the like ("repository" for "repositories"): a shared stem of 4+ letters.
+    const [short, long] = target.length <= lower.length ? [target, lower] : [lower, target];
+    if (d > limit && short.length >= 5 && long.startsWith(short.slice(0, -1)) && long.length - short.length <= 3) d = limit;
     if (d < bestDistance) {
       best = candidate;
       bestDistance = d;

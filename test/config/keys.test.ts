@@ -1,0 +1,234 @@
+/**
+ * The key rules of DESIGN.md "Config": zot keys in any case, zot-only keys warn, security keys
+ * and unknown keys are errors, perch's own keys live under `perch`; plus defaults, path
+ * resolution and file formats.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, defaultConfig, loadConfig, parseConfig, type LoadedConfig } from 'perch/config';
+import { ZOT_KEYS, type KeyNode } from '../../registry-image/src/config/known-keys';
+
+const ROOT = resolve(__dirname, '..', '..');
+
+function problems(raw: unknown): string[] {
+  try {
+    parseConfig(raw, 'config.json', { cwd: '/srv' });
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems.map((p) => `${p.path}: ${p.message}`);
+    throw err;
+  }
+  throw new Error('expected the config to be refused');
+}
+
+const parse = (raw: unknown): LoadedConfig => parseConfig(raw, 'config.json', { cwd: '/srv' });
+
+describe('keys are matched without regard to case, as zot (viper) does', () => {
+  const spellings = [
+    { http: { port: '5005' }, storage: { gcdelay: '5m' } },
+    { HTTP: { PORT: '5005' }, STORAGE: { GCDELAY: '5m' } },
+    { Http: { Port: 5005 }, Storage: { GcDelay: '5m' } },
+  ];
+  for (const raw of spellings) {
+    it(JSON.stringify(raw), () => {
+      const { config } = parse(raw);
+      expect(config.http.port).toBe(5005);
+      expect(config.storage.gcDelayMs).toBe(300_000);
+    });
+  }
+
+  it('messages name the key as the file spells it', () => {
+    expect(problems({ HTTP: { PORT: 'x' } })).toEqual(['HTTP.PORT: expected a whole number from 0 to 65535, got the string "x"']);
+  });
+
+  it('repository patterns and group names are lowercased, as viper does to every key', () => {
+    const { config } = parse({
+      http: { auth: { htpasswd: { path: 'h' } }, accessControl: { groups: { Ops: { users: ['Ann'] } }, repositories: { 'Team/**': { defaultPolicy: ['READ'] } } } },
+    });
+    expect(config.http.accessControl?.groups).toEqual({ ops: { users: ['Ann'] } });
+    expect(config.http.accessControl?.repositories).toEqual({ 'team/**': { policies: [], defaultPolicy: ['read'], anonymousPolicy: [] } });
+  });
+
+  it('two entries that differ only in case are an error (zot would silently keep one)', () => {
+    expect(problems({ http: { accessControl: { repositories: { 'a/**': { anonymousPolicy: ['read'] }, 'A/**': { anonymousPolicy: ['read'] } } } } })).toEqual([
+      'http.accessControl.repositories["A/**"]: "a/**" and "A/**" differ only in case; zot reads keys without regard to case, so keep one',
+    ]);
+  });
+});
+
+describe('a key neither zot nor perch knows is an error naming it', () => {
+  const cases: Array<[string, unknown, RegExp]> = [
+    ['top level', { htp: {} }, /^htp: unknown key: .* in the top level\. Did you mean http\?/],
+    ['inside a list', { storage: { retention: { policies: [{ repository: ['**'] }] } } }, /^storage\.retention\.policies\[0\]\.repository: unknown key.* Did you mean storage\.retention\.policies\[0\]\.repositories\?/],
+    ['inside named entries', { http: { accessControl: { repositories: { '**': { anonymouspolicy: ['read'], defaultPolice: ['read'] } } } } }, /^http\.accessControl\.repositories\["\*\*"\]\.defaultPolice: unknown key.* Did you mean .*\.defaultPolicy\?/],
+    ['inside a zot-only section perch ignores', { extensions: { sync: { registries: [{ url: ['https://x'] }] } } }, /^extensions\.sync\.registries\[0\]\.url: unknown key.* Did you mean extensions\.sync\.registries\[0\]\.urls\?/],
+    ['inside the perch section', { perch: { quota: { bytes: 1 } } }, /^perch\.quota\.bytes: unknown key.*Allowed here: repositoryBytes, totalBytes\.$/],
+    ['a perch key outside its section', { storage: { quota: {} } }, /^storage\.quota: unknown key.* It belongs at perch\.quota\./],
+  ];
+  for (const [where, raw, pattern] of cases) {
+    it(where, () => {
+      const found = problems(raw);
+      expect(found).toHaveLength(1);
+      expect(found[0]).toMatch(pattern);
+    });
+  }
+
+  it('free-form driver settings are not checked, as zot hands them to the driver', () => {
+    const { warnings } = parse({ storage: { storageDriver: { name: 's3', anyThing: { nested: 1 } } } });
+    expect(warnings).toEqual([expect.stringMatching(/^config\.json: storage\.storageDriver: ignored: /)]);
+  });
+});
+
+describe('zot keys perch does not implement', () => {
+  const warned: Array<[string, unknown]> = [
+    ['extensions.search', { extensions: { search: { enable: true } } }],
+    ['extensions.sync', { extensions: { sync: { enable: true } } }],
+    ['extensions.scrub', { extensions: { scrub: {} } }],
+    ['extensions.lint', { extensions: { lint: { mandatoryAnnotations: ['a'] } } }],
+    ['extensions.trust', { extensions: { trust: { cosign: true } } }],
+    ['extensions.events', { extensions: { events: { sinks: [{ type: 'http', address: 'x' }] } } }],
+    ['scheduler', { scheduler: { numWorkers: 2 } }],
+    ['cluster', { cluster: { members: ['a:1', 'b:2'], hashKey: 'k' } }],
+    ['storage.subPaths', { storage: { subPaths: { '/a': { rootDirectory: '/a' } } } }],
+    ['storage.storageDriver', { storage: { storageDriver: { name: 's3' } } }],
+    ['storage.cacheDriver', { storage: { cacheDriver: { name: 'boltdb' } } }],
+    ['storage.remoteCache', { storage: { remoteCache: true } }],
+    ['http.readTimeout', { http: { readTimeout: '30s' } }],
+    ['http.auth.sessionKeysFile', { http: { auth: { sessionKeysFile: '/k' } } }],
+  ];
+  for (const [path, raw] of warned) {
+    it(`${path} loads with one warning naming it`, () => {
+      const { warnings } = parse(raw);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(new RegExp(`^config\\.json: ${path.replace(/\./g, '\\.')}: ignored: perch does not implement zot's `));
+    });
+  }
+
+  it('a zot-only extension switched off says nothing', () => {
+    expect(parse({ extensions: { search: { enable: false }, sync: { Enable: 'false' } } }).warnings).toEqual([]);
+  });
+
+  const refused: Array<[string, unknown]> = [
+    ['http.auth.ldap', { http: { auth: { ldap: {} } } }],
+    ['http.auth.bearer', { http: { auth: { bearer: { realm: 'r', service: 's', cert: 'c' } } } }],
+    ['http.auth.openid', { http: { auth: { openid: { providers: {} } } } }],
+    ['http.auth.apikey', { http: { auth: { apikey: true } } }],
+    ['http.auth.mtls', { http: { auth: { mtls: {} } } }],
+    ['http.accessControl.adminPolicy.conditions', { http: { auth: { htpasswd: { path: 'h' } }, accessControl: { adminPolicy: { users: ['a'], actions: ['read'], conditions: [{ expression: 'true' }] } } } }],
+    ['http.accessControl.metrics.anonymousPolicy', { http: { accessControl: { metrics: { anonymousPolicy: ['read'] } } } }],
+  ];
+  for (const [path, raw] of refused) {
+    it(`${path} is refused: ignoring it would weaken security`, () => {
+      const found = problems(raw);
+      expect(found).toHaveLength(1);
+      expect(found[0]).toMatch(new RegExp(`^${path.replace(/\./g, '\\.')}: perch does not implement zot's .* so this config is refused\\. Remove the key`));
+    });
+  }
+
+  it('a security key that says "off" is the same as absent', () => {
+    const { config, warnings } = parse({ http: { auth: { htpasswd: { path: 'h' }, apikey: false, ldap: null }, accessControl: { adminPolicy: { users: ['a'], actions: ['read'], conditions: [] } } } });
+    expect(warnings).toEqual([]);
+    expect(config.http.auth?.htpasswd?.path).toBe('/srv/h');
+  });
+});
+
+describe('the perch section', () => {
+  it('has the documented defaults when absent', () => {
+    expect(parse({}).config.perch).toEqual({
+      auth: { challenge: 'basic', tokenKeyFile: '/secret/token.key', tokenTTLSeconds: 300 },
+      uploadTTLMs: 86_400_000,
+      quota: { repositoryBytes: 0, totalBytes: 0 },
+    });
+  });
+
+  it('selfSigned without hosts covers localhost', () => {
+    expect(parse({ perch: { tls: { selfSigned: {} } } }).config.perch.tlsSelfSigned).toEqual({ hosts: ['localhost', '127.0.0.1'] });
+  });
+
+  it('a bearer challenge needs htpasswd to check credentials against', () => {
+    expect(problems({ perch: { auth: { challenge: 'Bearer' } } })).toEqual([
+      'perch.auth.challenge: "bearer" needs http.auth.htpasswd.path: the token service checks those credentials before it issues a token',
+    ]);
+  });
+
+  it('token lifetimes are whole seconds', () => {
+    expect(parse({ perch: { auth: { tokenTTL: '90.5s' } } }).config.perch.auth.tokenTTLSeconds).toBe(90);
+  });
+});
+
+describe('defaults and files', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'perch-config-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('no path: port 5000 on 0.0.0.0, storage ./.perch-data under the working directory, log level info', () => {
+    const { config, warnings } = loadConfig(undefined, { cwd: '/work/here' });
+    expect(warnings).toEqual([]);
+    expect(config).toEqual(defaultConfig('/work/here'));
+    expect(config.http).toEqual({ address: '0.0.0.0', port: 5000, compat: [] });
+    expect(config.storage.rootDirectory).toBe('/work/here/.perch-data');
+    expect(config.log).toEqual({ level: 'info' });
+  });
+
+  it('an empty object gets the same defaults', () => {
+    expect(parse({}).config).toEqual(defaultConfig('/srv'));
+  });
+
+  it('relative paths resolve against the working directory; absolute ones stay', () => {
+    const { config } = parse({ storage: { rootDirectory: 'data' }, http: { auth: { htpasswd: { path: '/etc/htpasswd' } } }, log: { output: 'logs/perch.log' } });
+    expect([config.storage.rootDirectory, config.http.auth?.htpasswd?.path, config.log.output]).toEqual(['/srv/data', '/etc/htpasswd', '/srv/logs/perch.log']);
+  });
+
+  it('a file without a known extension is read as JSON, or else YAML', () => {
+    writeFileSync(join(dir, 'zot-json'), '{"http":{"port":"6000"}}');
+    writeFileSync(join(dir, 'zot-yaml'), 'http:\n  port: 6001\n');
+    expect(loadConfig(join(dir, 'zot-json')).config.http.port).toBe(6000);
+    expect(loadConfig(join(dir, 'zot-yaml')).config.http.port).toBe(6001);
+  });
+
+  it('a missing file says so and what to pass', () => {
+    expect(() => loadConfig(join(dir, 'nope.json'))).toThrow(/nope\.json: cannot read the config file \(no such file\); pass the path of a zot-format config\.json/);
+  });
+
+  it('importing the loader does not load the yaml package until a YAML file is read', () => {
+    const bundle = join(dir, 'config.js');
+    execFileSync(join(ROOT, 'node_modules', '.bin', 'esbuild'), [join(ROOT, 'registry-image/src/config/index.ts'), '--bundle', '--platform=node', '--external:yaml', `--outfile=${bundle}`]);
+    writeFileSync(join(dir, 'c.json'), '{}');
+    writeFileSync(join(dir, 'c.yaml'), 'log: {level: info}\n');
+    const script = `
+      const { loadConfig } = require(${JSON.stringify(bundle)});
+      const yamlLoaded = () => Object.keys(require.cache).some((k) => k.includes('/node_modules/yaml/'));
+      loadConfig(${JSON.stringify(join(dir, 'c.json'))});
+      const afterJson = yamlLoaded();
+      loadConfig(${JSON.stringify(join(dir, 'c.yaml'))});
+      console.log(JSON.stringify([afterJson, yamlLoaded()]));`;
+    const out = execFileSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NODE_PATH: join(ROOT, 'node_modules') } });
+    expect(JSON.parse(out)).toEqual([false, true]);
+  });
+});
+
+describe('docs/config.md', () => {
+  const doc = readFileSync(join(ROOT, 'docs', 'config.md'), 'utf8');
+
+  /** Every key perch reads, every key it warns about, every key it refuses, in the docs' notation. */
+  function documentedPaths(node: KeyNode, path: string, inheritedIgnored: boolean, out: string[]): string[] {
+    const ignored = node.status === 'ignored';
+    if (path && !inheritedIgnored && (node.kind === 'value' || node.kind === 'free' || node.status === 'ignored' || node.status === 'refused')) out.push(path);
+    if (ignored || node.status === 'refused') return out;
+    if (node.kind === 'object') for (const [k, child] of Object.entries(node.keys)) documentedPaths(child, path ? `${path}.${k}` : k, inheritedIgnored, out);
+    if (node.kind === 'map') documentedPaths(node.value, `${path}.<name>`, inheritedIgnored, out);
+    if (node.kind === 'list') documentedPaths(node.item, `${path}[]`, inheritedIgnored, out);
+    return out;
+  }
+
+  it('documents every key the loader knows about', () => {
+    const paths = documentedPaths(ZOT_KEYS, '', false, []);
+    expect(paths.length).toBeGreaterThan(60);
+    expect(paths.filter((p) => !doc.includes('`' + p + '`'))).toEqual([]);
+  });
+
+  it('cites the zot commit the key set was read from', () => {
+    expect(doc).toContain('6d19b445fed1c86c23fb7b351fac07cfd4717402');
+  });
+});
