@@ -1,7 +1,7 @@
 /** Small request helpers for tests that speak the registry API directly. */
 import { createHash } from 'node:crypto';
 
-export function sha256(data: Buffer | string): string {
+export function sha256(data: Uint8Array | string): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
 }
 
@@ -14,7 +14,7 @@ export interface PushedImage {
 /** Pushes a blob monolithically (POST ?digest=); returns its digest. */
 export async function pushBlob(base: string, repo: string, bytes: Buffer): Promise<string> {
   const digest = sha256(bytes);
-  const res = await fetch(`${base}/v2/${repo}/blobs/uploads/?digest=${digest}`, { method: 'POST', body: bytes, headers: { 'Content-Type': 'application/octet-stream' } });
+  const res = await fetch(`${base}/v2/${repo}/blobs/uploads/?digest=${digest}`, { method: 'POST', body: new Uint8Array(bytes), headers: { 'Content-Type': 'application/octet-stream' } });
   if (res.status !== 201) throw new Error(`push blob ${digest}: ${res.status} ${await res.text()}`);
   return digest;
 }
@@ -22,7 +22,7 @@ export async function pushBlob(base: string, repo: string, bytes: Buffer): Promi
 /** Pushes a small OCI image (config + layers + manifest) under `tag`. */
 export async function pushImage(base: string, repo: string, tag: string, layers: Buffer[], extra: Record<string, unknown> = {}): Promise<PushedImage> {
   const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
-  const blobs = [{ digest: await pushBlob(base, repo, config), bytes: config }];
+  const blobs: Array<{ digest: string; bytes: Buffer }> = [{ digest: await pushBlob(base, repo, config), bytes: config }];
   for (const layer of layers) blobs.push({ digest: await pushBlob(base, repo, layer), bytes: layer });
   const manifest = Buffer.from(
     JSON.stringify({
@@ -33,7 +33,7 @@ export async function pushImage(base: string, repo: string, tag: string, layers:
       ...extra,
     }),
   );
-  const res = await fetch(`${base}/v2/${repo}/manifests/${tag}`, { method: 'PUT', body: manifest, headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' } });
+  const res = await fetch(`${base}/v2/${repo}/manifests/${tag}`, { method: 'PUT', body: new Uint8Array(manifest), headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' } });
   if (res.status !== 201) throw new Error(`push manifest: ${res.status} ${await res.text()}`);
   return { manifest, digest: sha256(manifest), blobs };
 }

@@ -228,7 +228,7 @@ describe('manifests, tags, referrers, catalog', () => {
     const img = await pushImage(base, 'm/del', 'v1', [Buffer.from('layer-del')]);
     expect((await fetch(`${base}/v2/m/del/manifests/${img.digest}`, { method: 'DELETE' })).status).toBe(202);
     expect((await fetch(`${base}/v2/m/del/manifests/v1`)).status).toBe(404);
-    expect((await (await fetch(`${base}/v2/m/del/tags/list`)).json()).tags).toEqual([]);
+    expect(((await (await fetch(`${base}/v2/m/del/tags/list`)).json()) as { tags: string[] }).tags).toEqual([]);
   });
   it('PUT a Helm manifest without mediaType: the type comes from Content-Type', async () => {
     const config = Buffer.from('{"name":"c","version":"1.0.0"}');
@@ -294,10 +294,10 @@ describe('manifests, tags, referrers, catalog', () => {
     const all = await fetch(`${base}/v2/m/tags/tags/list`);
     expect(await all.json()).toEqual({ name: 'm/tags', tags: ['a', 'b', 'c', 'd'] });
     const page = await fetch(`${base}/v2/m/tags/tags/list?n=2`);
-    expect((await page.json()).tags).toEqual(['a', 'b']);
+    expect(((await page.json()) as { tags: string[] }).tags).toEqual(['a', 'b']);
     expect(page.headers.get('link')).toBe('</v2/m/tags/tags/list?n=2&last=b>; rel="next"');
     const rest = await fetch(`${base}/v2/m/tags/tags/list?n=2&last=b`);
-    expect((await rest.json()).tags).toEqual(['c', 'd']);
+    expect(((await rest.json()) as { tags: string[] }).tags).toEqual(['c', 'd']);
     expect(rest.headers.get('link')).toBeNull();
   });
   it('GET /v2/:name/tags/list unknown repository 404 NAME_UNKNOWN', async () => {

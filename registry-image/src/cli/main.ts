@@ -7,7 +7,6 @@
  * Exit codes: 0 success, 1 failure, 2 usage error.
  */
 import { runServe } from './serve';
-import { runSeed } from './seed';
 import { runHtpasswd } from './htpasswd';
 
 const USAGE = `usage: perch <command> [args]
@@ -24,8 +23,6 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'serve':
       return runServe(rest);
-    case 'seed':
-      return runSeed(rest, process.env, io);
     case 'htpasswd':
       return runHtpasswd(rest, io);
     case undefined:
