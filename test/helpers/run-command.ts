@@ -40,7 +40,7 @@ export function runCommand(cmd: string, args: readonly string[], options: Comman
     const child = spawn(cmd, args, {
       env: options.env ?? process.env,
       cwd: options.cwd,
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       // Own process group, so a timeout also ends anything the program started.
       detached: true,
     });
@@ -55,8 +55,8 @@ export function runCommand(cmd: string, args: readonly string[], options: Comman
         child.kill('SIGKILL');
       }
     }, timeoutMs);
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.stdout!.on('data', (c: Buffer) => out.push(c));
+    child.stderr!.on('data', (c: Buffer) => err.push(c));
     child.on('error', (e) => {
       clearTimeout(timer);
       reject(new Error(`could not start ${cmd}: ${e.message} (is it installed? run scripts/install-tools.sh)`));
@@ -83,7 +83,11 @@ export function runCommand(cmd: string, args: readonly string[], options: Comman
       }
       resolve(result);
     });
-    child.stdin.end(options.input ?? '');
+    if (child.stdin) {
+      // A program that exits without reading its input must not crash the test with EPIPE.
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(options.input);
+    }
   });
 }
 
