@@ -15,12 +15,14 @@ export interface Logger {
   warn(message: string, fields?: LogFields): void;
   error(message: string, fields?: LogFields): void;
   enabled(level: LogLevel): boolean;
+  /** Logged at info whatever the level: lifecycle lines people and scripts wait for ("listening"). */
+  always(message: string, fields?: LogFields): void;
 }
 
 export function createLogger(level: LogLevel = 'info', write: (line: string) => void = (line) => process.stdout.write(line)): Logger {
   const threshold = RANK[level];
-  const emit = (lvl: LogLevel, message: string, fields?: LogFields) => {
-    if (RANK[lvl] < threshold) return;
+  const emit = (lvl: LogLevel, message: string, fields?: LogFields, force = false) => {
+    if (!force && RANK[lvl] < threshold) return;
     write(JSON.stringify({ time: new Date().toISOString(), level: lvl, message, ...fields }) + '\n');
   };
   return {
@@ -29,6 +31,7 @@ export function createLogger(level: LogLevel = 'info', write: (line: string) => 
     warn: (m, f) => emit('warn', m, f),
     error: (m, f) => emit('error', m, f),
     enabled: (lvl) => RANK[lvl] >= threshold,
+    always: (m, f) => emit('info', m, f, true),
   };
 }
 

@@ -117,7 +117,7 @@ export async function startRegistry(config: PerchConfig, deps: StartDeps): Promi
     server.listen(config.http.port, config.http.address, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  deps.log.info('listening', { address: config.http.address, port });
+  deps.log.always('listening', { address: config.http.address, port });
   return {
     server,
     port,

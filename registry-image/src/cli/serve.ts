@@ -35,7 +35,7 @@ export async function runServe(args: string[]): Promise<number> {
   const auth = await createAuth(config, log);
   const started = await startRegistry(config, { store, auth, log });
   const stop = (signal: string) => {
-    log.info('shutting down', { signal });
+    log.always('shutting down', { signal });
     const timer = setTimeout(() => process.exit(0), SHUTDOWN_GRACE_MS);
     timer.unref();
     started.close().then(() => process.exit(0));
