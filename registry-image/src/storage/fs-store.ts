@@ -89,6 +89,17 @@ export class FsStore implements Store {
     return createReadStream(path, range ? { start: range.start, end: range.end, highWaterMark: 256 * 1024 } : { highWaterMark: 256 * 1024 });
   }
 
+  async touchBlob(digest: string): Promise<boolean> {
+    const now = new Date();
+    try {
+      await fs.utimes(this.paths.blob(digest), now, now);
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
   async deleteBlob(digest: string): Promise<boolean> {
     try {
       await fs.unlink(this.paths.blob(digest));
@@ -125,7 +136,7 @@ export class FsStore implements Store {
   }
 
   async linkBlob(repository: string, digest: string): Promise<void> {
-    if (!(await this.statBlob(digest))) throw new StorageError('NotFound', `blob ${digest} not found`);
+    if (!(await this.touchBlob(digest))) throw new StorageError('NotFound', `blob ${digest} not found`);
     await touch(this.paths.layerLink(repository, digest), this.durable);
   }
 
@@ -212,8 +223,8 @@ export class FsStore implements Store {
       if (actual !== parsed.hex) throw new StorageError('DigestMismatch', `upload hashes to ${parsed.algorithm}:${actual}, not ${digest}`);
       const target = this.paths.blob(digest);
       if (this.durable) await fsyncPath(dataPath);
-      const existing = await this.statBlob(digest);
-      if (!existing) {
+      // Content stored already (deduplication): refresh it instead, so GC's grace restarts.
+      if (!(await this.touchBlob(digest))) {
         await fs.mkdir(join(target, '..'), { recursive: true });
         await fs.rename(dataPath, target);
         if (this.durable) await fsyncDir(join(target, '..'));
@@ -256,7 +267,7 @@ export class FsStore implements Store {
 
   async putManifest(repository: string, manifest: StoredManifest, subject?: { digest: string; descriptor: ReferrerDescriptor }): Promise<void> {
     const blobPath = this.paths.blob(manifest.digest);
-    if (!(await this.statBlob(manifest.digest))) await writeFileAtomic(blobPath, manifest.body, this.paths.tmpDir, this.durable);
+    if (!(await this.touchBlob(manifest.digest))) await writeFileAtomic(blobPath, manifest.body, this.paths.tmpDir, this.durable);
     if (subject) {
       await writeFileAtomic(this.paths.referrer(repository, subject.digest, manifest.digest), JSON.stringify(subject.descriptor), this.paths.tmpDir, this.durable);
     }

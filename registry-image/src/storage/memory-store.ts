@@ -44,6 +44,12 @@ export class MemoryStore implements Store {
     return Readable.from([range ? blob.bytes.subarray(range.start, range.end + 1) : blob.bytes]);
   }
 
+  async touchBlob(digest: string): Promise<boolean> {
+    const blob = this.blobs.get(digest);
+    if (blob) blob.modifiedMs = Date.now();
+    return !!blob;
+  }
+
   async deleteBlob(digest: string): Promise<boolean> {
     return this.blobs.delete(digest);
   }
@@ -60,7 +66,7 @@ export class MemoryStore implements Store {
   }
 
   async linkBlob(repository: string, digest: string): Promise<void> {
-    if (!this.blobs.has(digest)) throw new StorageError('NotFound', `blob ${digest} not found`);
+    if (!(await this.touchBlob(digest))) throw new StorageError('NotFound', `blob ${digest} not found`);
     this.repo(repository, true)!.blobs.add(digest);
   }
 
@@ -108,7 +114,7 @@ export class MemoryStore implements Store {
     const bytes = Buffer.concat(upload.chunks);
     const actual = parsed ? digestOf(bytes, parsed.algorithm) : '';
     if (actual !== digest) throw new StorageError('DigestMismatch', `upload hashes to ${actual}, not ${digest}`);
-    if (!this.blobs.has(digest)) this.blobs.set(digest, { bytes, modifiedMs: Date.now() });
+    if (!(await this.touchBlob(digest))) this.blobs.set(digest, { bytes, modifiedMs: Date.now() });
     this.repo(repository, true)!.blobs.add(digest);
     this.uploads.delete(id);
     return { digest, size: bytes.length, modifiedMs: Date.now() };
@@ -124,7 +130,7 @@ export class MemoryStore implements Store {
   }
 
   async putManifest(repository: string, manifest: StoredManifest, subject?: { digest: string; descriptor: ReferrerDescriptor }): Promise<void> {
-    if (!this.blobs.has(manifest.digest)) this.blobs.set(manifest.digest, { bytes: Buffer.from(manifest.body), modifiedMs: Date.now() });
+    if (!(await this.touchBlob(manifest.digest))) this.blobs.set(manifest.digest, { bytes: Buffer.from(manifest.body), modifiedMs: Date.now() });
     const repo = this.repo(repository, true)!;
     repo.manifests.set(manifest.digest, { mediaType: manifest.mediaType, subject: subject?.digest });
     if (subject) {

@@ -74,6 +74,14 @@ export interface Store {
   statBlob(digest: string): Promise<BlobStat | null>;
   /** Streams a blob or part of it. Throws NotFound or RangeNotSatisfiable. */
   openBlob(digest: string, range?: ByteRange): Promise<Readable>;
+  /**
+   * Sets the blob's modification time to now; false when there is no such blob. Garbage
+   * collection's grace period (storage.gcDelay) runs from this time, so whatever is about to
+   * reference a blob refreshes it first (the protocol is in gc/collector.ts). linkBlob,
+   * finishUpload of content already stored, and putManifest of a manifest already stored
+   * refresh it themselves.
+   */
+  touchBlob(digest: string): Promise<boolean>;
   /** Removes the content itself (garbage collection only). */
   deleteBlob(digest: string): Promise<boolean>;
   listBlobs(): AsyncIterable<BlobStat>;
