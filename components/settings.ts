@@ -1,0 +1,241 @@
+/**
+ * resolveSettings: ZotRegistryArgs + defaults -> one checked, fully filled-in settings object.
+ * Every rule a configuration must follow is here, and each broken rule throws ConfigError
+ * naming the key and what is allowed, while the program runs and before anything is created.
+ */
+import type * as pulumi from '@pulumi/pulumi';
+import type { HttpRouteArgs, IngressArgs, ZotRegistryArgs } from './args';
+import { ConfigError } from './config-error';
+import { DEFAULTS } from './defaults';
+import { parseHtpasswd, type HtpasswdEntry } from './htpasswd';
+import { isPerchImage, pinnedImage } from './image-ref';
+import { DEFAULT_NAMES, type ResourceNames, type SeedChart } from './names';
+import {
+  byteQuantity,
+  cpuQuantity,
+  dnsLabel,
+  dnsName,
+  dnsSubdomain,
+  hostWithOptionalPort,
+  htpasswdUser,
+  oneOf,
+  portNumber,
+  requestWithinLimit,
+} from './validators';
+import type { AuthMode, LogLevel } from './zot-config';
+
+export type ServiceType = 'LoadBalancer' | 'NodePort' | 'ClusterIP';
+export const SERVICE_TYPES: readonly ServiceType[] = ['LoadBalancer', 'NodePort', 'ClusterIP'];
+export const AUTH_MODES: readonly AuthMode[] = ['basic', 'token'];
+export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+/** Where the htpasswd file comes from. */
+export type HtpasswdSource =
+  | { kind: 'generated' }
+  | { kind: 'given'; entries: HtpasswdEntry[] }
+  | { kind: 'existing-secret'; secretName: string };
+
+/** Where the seed Jobs' password comes from; `none` means no seed Jobs. */
+export type PasswordSource = 'stack' | 'random' | 'none';
+
+export interface RegistrySettings {
+  namespace: string;
+  createNamespace: boolean;
+  authMode: AuthMode;
+  anonymousRead: boolean;
+  logLevel: LogLevel;
+  registryImage: string;
+  seedImage: string;
+  serviceType: ServiceType;
+  port: number;
+  nodePort?: number;
+  awaitLoadBalancer: boolean;
+  externalHost?: { host: string; port?: number };
+  storageSize: string;
+  storageClass?: string;
+  username: string;
+  password?: pulumi.Input<string>;
+  passwordSource: PasswordSource;
+  htpasswd: HtpasswdSource;
+  resources: { requests: { cpu: string; memory: string }; limits: { cpu: string; memory: string } };
+  /** Charts to seed; empty when seeding is off or no password is known. */
+  seedCharts: SeedChart[];
+  localRegistryHosting: boolean;
+  ingress?: IngressArgs;
+  httpRoute?: HttpRouteArgs;
+  names: ResourceNames;
+}
+
+/** `name@version`, as the seed command's --chart flag takes it. */
+const SEED_CHART = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)@(\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?)$/;
+
+export function parseSeedChart(key: string, text: string): SeedChart {
+  const match = SEED_CHART.exec(text);
+  if (!match) {
+    throw new ConfigError(key, `"${text}" is not a chart; write name@version with a semantic version (e.g. nginx-test@1.0.0)`);
+  }
+  return { name: match[1]!, version: match[3]! };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function resolveNames(overrides: Partial<ResourceNames> | undefined): ResourceNames {
+  const names: ResourceNames = { ...DEFAULT_NAMES, ...overrides };
+  for (const [field, value] of Object.entries(names)) {
+    // Service names must also start with a letter (RFC 1035), the rest are subdomains.
+    if (field === 'service' && !/^[a-z]/.test(value)) {
+      throw new ConfigError(`names.service`, `"${value}" must start with a letter (Service names are RFC 1035 labels)`);
+    }
+    if (field === 'service' || field === 'deployment') dnsLabel(`names.${field}`, value);
+    else dnsSubdomain(`names.${field}`, value);
+  }
+  return names;
+}
+
+function resolveIngress(ingress: IngressArgs | undefined): IngressArgs | undefined {
+  if (ingress === undefined || nonEmpty(ingress.host) === undefined) return undefined;
+  const resolved: IngressArgs = { host: dnsName('ingressHost', ingress.host) };
+  const tlsSecret = nonEmpty(ingress.tlsSecret);
+  if (tlsSecret !== undefined) resolved.tlsSecret = dnsSubdomain('ingressTlsSecret', tlsSecret);
+  const className = nonEmpty(ingress.className);
+  if (className !== undefined) resolved.className = dnsSubdomain('ingressClassName', className);
+  return resolved;
+}
+
+function resolveHttpRoute(route: HttpRouteArgs | undefined): HttpRouteArgs | undefined {
+  if (route === undefined || nonEmpty(route.host) === undefined) return undefined;
+  if (route.parentRefs.length === 0) {
+    throw new ConfigError(
+      'httpRouteParentRefs',
+      'is empty but httpRouteHost is set; name the Gateway to attach to, e.g. ["gateway-ns/my-gateway"]',
+    );
+  }
+  return {
+    host: dnsName('httpRouteHost', route.host),
+    parentRefs: route.parentRefs.map((ref) => {
+      const checked = { name: dnsSubdomain('httpRouteParentRefs', ref.name) } as HttpRouteArgs['parentRefs'][number];
+      if (nonEmpty(ref.namespace) !== undefined) checked.namespace = dnsLabel('httpRouteParentRefs', ref.namespace!);
+      if (nonEmpty(ref.sectionName) !== undefined) checked.sectionName = dnsSubdomain('httpRouteParentRefs', ref.sectionName!);
+      return checked;
+    }),
+  };
+}
+
+export function resolveSettings(args: ZotRegistryArgs): RegistrySettings {
+  const namespace = dnsLabel('namespace', nonEmpty(args.namespace) ?? DEFAULTS.namespace);
+  const authMode = oneOf('authMode', nonEmpty(args.authMode) ?? DEFAULTS.authMode, AUTH_MODES);
+  const logLevel = oneOf('logLevel', nonEmpty(args.logLevel) ?? DEFAULTS.logLevel, LOG_LEVELS);
+  const serviceType = oneOf('serviceType', nonEmpty(args.serviceType) ?? DEFAULTS.serviceType, SERVICE_TYPES);
+  const port = portNumber('port', args.port ?? DEFAULTS.port);
+
+  const registryImageText = nonEmpty(args.registryImage) ?? DEFAULTS.registryImage;
+  const registryImage = pinnedImage('registryImage', registryImageText);
+  const seedImage = nonEmpty(args.seedImage) ?? DEFAULTS.seedImage;
+  pinnedImage('seedImage', seedImage);
+  if (authMode === 'token' && !isPerchImage(registryImage)) {
+    throw new ConfigError(
+      'authMode',
+      `token mode needs perch: "${registryImageText}" is not a perch image and upstream zot refuses perch's token settings; ` +
+        'use authMode basic with this image, or set registryImage to a perch image (…/perch:TAG)',
+    );
+  }
+
+  let nodePort: number | undefined;
+  if (args.nodePort !== undefined && args.nodePort !== 0) {
+    if (serviceType === 'ClusterIP') {
+      throw new ConfigError('nodePort', 'is set but serviceType is ClusterIP, which has no node port; use serviceType NodePort or LoadBalancer, or unset nodePort');
+    }
+    // Kubernetes' default --service-node-port-range; clusters that widen it are rare.
+    nodePort = portNumber('nodePort', args.nodePort, 30000, 32767);
+  }
+
+  const externalHostText = nonEmpty(args.externalHost);
+  const externalHost = externalHostText === undefined ? undefined : hostWithOptionalPort('externalHost', externalHostText);
+  if (serviceType === 'NodePort' && externalHost === undefined) {
+    throw new ConfigError(
+      'externalHost',
+      'is required with serviceType NodePort: a node port is only reachable at a node\'s address; set it to a node IP or DNS name (e.g. pulumi config set externalHost 10.0.0.106)',
+    );
+  }
+
+  const storageSize = byteQuantity('storageSize', nonEmpty(args.storageSize) ?? DEFAULTS.storageSize);
+  const storageClassText = nonEmpty(args.storageClass);
+  const storageClass = storageClassText === undefined ? undefined : dnsSubdomain('storageClass', storageClassText);
+
+  const resources = {
+    requests: {
+      cpu: cpuQuantity('cpuRequest', nonEmpty(args.resources?.requests?.cpu) ?? DEFAULTS.resources.requests.cpu),
+      memory: byteQuantity('memoryRequest', nonEmpty(args.resources?.requests?.memory) ?? DEFAULTS.resources.requests.memory),
+    },
+    limits: {
+      cpu: cpuQuantity('cpuLimit', nonEmpty(args.resources?.limits?.cpu) ?? DEFAULTS.resources.limits.cpu),
+      memory: byteQuantity('memoryLimit', nonEmpty(args.resources?.limits?.memory) ?? DEFAULTS.resources.limits.memory),
+    },
+  };
+  requestWithinLimit('cpuRequest', resources.requests.cpu, resources.limits.cpu);
+  requestWithinLimit('memoryRequest', resources.requests.memory, resources.limits.memory);
+
+  const username = htpasswdUser('username', nonEmpty(args.username) ?? DEFAULTS.username);
+  const htpasswdText = nonEmpty(args.htpasswd);
+  const htpasswdSecretName = nonEmpty(args.htpasswdSecret);
+  if (htpasswdText !== undefined && htpasswdSecretName !== undefined) {
+    throw new ConfigError('htpasswdSecret', 'is set together with htpasswd; give either htpasswd lines or the name of an existing Secret, not both');
+  }
+  let htpasswd: HtpasswdSource = { kind: 'generated' };
+  if (htpasswdText !== undefined) {
+    const entries = parseHtpasswd('htpasswd', htpasswdText);
+    if (!entries.some((e) => e.user === username)) {
+      throw new ConfigError(
+        'username',
+        `"${username}" has no line in htpasswd (it has ${entries.map((e) => `"${e.user}"`).join(', ')}); set username to the user whose password the outputs and seed Jobs use`,
+      );
+    }
+    htpasswd = { kind: 'given', entries };
+  } else if (htpasswdSecretName !== undefined) {
+    htpasswd = { kind: 'existing-secret', secretName: dnsSubdomain('htpasswdSecret', htpasswdSecretName) };
+  }
+  const passwordGiven = args.password !== undefined && args.password !== '';
+  const passwordSource: PasswordSource = passwordGiven ? 'stack' : htpasswd.kind === 'generated' ? 'random' : 'none';
+
+  const seedChartTexts = args.seedCharts ?? DEFAULTS.seedCharts;
+  const seedCharts = seedChartTexts.map((text) => parseSeedChart('seedCharts', text));
+  const seen = new Set<string>();
+  for (const chart of seedCharts) {
+    const id = `${chart.name}@${chart.version}`;
+    if (seen.has(id)) throw new ConfigError('seedCharts', `lists ${id} twice; list each chart version once`);
+    seen.add(id);
+  }
+
+  const settings: RegistrySettings = {
+    namespace,
+    createNamespace: args.createNamespace ?? DEFAULTS.createNamespace,
+    authMode,
+    anonymousRead: args.anonymousRead ?? DEFAULTS.anonymousRead,
+    logLevel,
+    registryImage: registryImageText,
+    seedImage,
+    serviceType,
+    port,
+    awaitLoadBalancer: args.awaitLoadBalancer ?? DEFAULTS.awaitLoadBalancer,
+    storageSize,
+    username,
+    passwordSource,
+    htpasswd,
+    resources,
+    // Without a known password the Jobs could not log in (htpasswd/htpasswdSecret only).
+    seedCharts: passwordSource === 'none' ? [] : seedCharts,
+    localRegistryHosting: args.localRegistryHosting ?? DEFAULTS.localRegistryHosting,
+    names: resolveNames(args.names),
+  };
+  if (nodePort !== undefined) settings.nodePort = nodePort;
+  if (externalHost !== undefined) settings.externalHost = externalHost;
+  if (storageClass !== undefined) settings.storageClass = storageClass;
+  if (passwordGiven) settings.password = args.password!;
+  const ingress = resolveIngress(args.ingress);
+  if (ingress !== undefined) settings.ingress = ingress;
+  const httpRoute = resolveHttpRoute(args.httpRoute);
+  if (httpRoute !== undefined) settings.httpRoute = httpRoute;
+  return settings;
+}
