@@ -108,4 +108,27 @@ describe('skopeo', () => {
     expect(await manifestError(registry.url, repo, pushed)).toEqual({ status: 404, code: 'MANIFEST_UNKNOWN' });
     expect(await listTags(registry.url, repo)).not.toContain('1.0');
   });
+
+  it('turns the two-platform index into a Docker manifest list (--all --format v2s2)', async () => {
+    const repo = 'skopeo/docker-list';
+    const built = writeTwoPlatformLayout(home.folder('list-source'), 'v1', 'skopeo-list');
+    const digestFile = join(home.dir, 'list.digest');
+    await skopeo(['copy', '--all', '--format', 'v2s2', '--digestfile', digestFile, '--dest-tls-verify=false', `oci:${built.dir}:v1`, `docker://${registry.host}/${repo}:v1`]);
+    const pushed = readFileSync(digestFile, 'utf8').trim();
+    const list = await getManifest(registry.url, repo, 'v1');
+    expect({ status: list.status, digest: list.digest, type: list.contentType }).toEqual({ status: 200, digest: pushed, type: MEDIA.dockerManifestList });
+    const parsed = JSON.parse(list.body.toString('utf8')) as { manifests: { mediaType: string; digest: string; platform: { architecture: string } }[] };
+    expect(parsed.manifests.map((m) => [m.mediaType, m.platform.architecture])).toEqual([
+      [MEDIA.dockerManifest, 'amd64'],
+      [MEDIA.dockerManifest, 'arm64'],
+    ]);
+    for (const [i, child] of parsed.manifests.entries()) {
+      const served = await getManifest(registry.url, repo, child.digest);
+      expect(served.contentType).toBe(MEDIA.dockerManifest);
+      const layers = (JSON.parse(served.body.toString('utf8')) as { layers: { digest: string }[] }).layers.map((l) => l.digest);
+      expect(layers).toEqual(built.images[i].layers.map((l) => l.digest));
+    }
+    await skopeo(['delete', '--tls-verify=false', `docker://${registry.host}/${repo}@${pushed}`]);
+    expect(await manifestError(registry.url, repo, 'v1')).toEqual({ status: 404, code: 'MANIFEST_UNKNOWN' });
+  });
 });
