@@ -1,0 +1,103 @@
+/**
+ * The benchmark's HTTP client: node:http over one keep-alive Agent per server, so no request
+ * pays for a TCP handshake, and bodies sent from Buffers already in memory. Response bodies
+ * are either collected (manifests, small JSON) or only counted (blobs), never hashed: the
+ * client must stay cheaper than any server it measures.
+ */
+import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+
+export interface Response {
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** The body, when collected. */
+  body?: Buffer;
+  /** Bytes received, always. */
+  bytes: number;
+}
+
+export interface RequestOptions {
+  method: string;
+  /** Absolute URL or a path (resolved against the client's base URL). */
+  url: string;
+  headers?: Record<string, string | number>;
+  body?: Buffer;
+  /** Collect the body (default) or only count its bytes. */
+  collect?: boolean;
+}
+
+export class HttpError extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+export class HttpClient {
+  readonly agent: Agent;
+  /** Milliseconds per request, from sending to the last byte received, when asked for. */
+  readonly latencies?: number[];
+  private readonly authorization?: string;
+
+  constructor(
+    readonly baseUrl: string,
+    options: { maxSockets: number; basicAuth?: { username: string; password: string }; recordLatencies?: boolean },
+  ) {
+    if (options.recordLatencies) this.latencies = [];
+    this.agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets, scheduling: 'lifo' });
+    if (options.basicAuth) {
+      // Sent on every request, as registry clients do once they have seen the challenge.
+      const { username, password } = options.basicAuth;
+      this.authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+    }
+  }
+
+  resolve(url: string): URL {
+    return new URL(url, this.baseUrl);
+  }
+
+  request(opts: RequestOptions): Promise<Response> {
+    const url = this.resolve(opts.url);
+    const headers: Record<string, string | number> = { ...opts.headers };
+    if (this.authorization) headers.Authorization = this.authorization;
+    if (opts.body) headers['Content-Length'] = opts.body.length;
+    else if (opts.method === 'PUT' || opts.method === 'POST' || opts.method === 'PATCH') headers['Content-Length'] = 0;
+    const t0 = performance.now();
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(
+        { host: url.hostname, port: url.port, path: url.pathname + url.search, method: opts.method, headers, agent: this.agent },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let bytes = 0;
+          const collect = opts.collect ?? true;
+          res.on('data', (chunk: Buffer) => {
+            bytes += chunk.length;
+            if (collect) chunks.push(chunk);
+          });
+          res.on('end', () => {
+            this.latencies?.push(performance.now() - t0);
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: collect ? Buffer.concat(chunks) : undefined, bytes });
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(opts.body);
+    });
+  }
+
+  /** A request that must answer with `expected`; anything else is an error naming what came back. */
+  async expect(expected: number, opts: RequestOptions): Promise<Response> {
+    const res = await this.request(opts);
+    if (res.status !== expected) {
+      const detail = res.body ? res.body.toString('utf8', 0, Math.min(res.body.length, 300)) : `${res.bytes} bytes`;
+      throw new HttpError(`${opts.method} ${opts.url}: expected ${expected}, got ${res.status}: ${detail}`, res.status);
+    }
+    return res;
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * perch, as the image runs it: `node registry-image/dist/perch.js serve CONFIG`, with a zot
+ * config whose storage has `commit: false` (no fsync, like the peer on tmpfs and the
+ * ceiling) and log level warn (no per-request log lines, like the others).
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort, launch } from './launch';
+import type { ServerSpec } from './types';
+
+export function perchSpec(repoRoot: string): ServerSpec {
+  const bundle = join(repoRoot, 'registry-image/dist/perch.js');
+  return {
+    kind: 'ours',
+    label: 'perch',
+    supportsAuth: true,
+    unavailable: () => (existsSync(bundle) ? undefined : `${bundle} is missing (npm run build)`),
+    async start({ dataDir, auth }) {
+      const port = await freePort();
+      const config: Record<string, unknown> = {
+        distSpecVersion: '1.1.1',
+        http: {
+          address: '127.0.0.1',
+          port: String(port),
+          ...(auth ? { auth: { htpasswd: { path: auth.path } } } : {}),
+        },
+        storage: { rootDirectory: dataDir, commit: false },
+        log: { level: 'warn' },
+      };
+      const configPath = `${dataDir}.perch.json`;
+      writeFileSync(configPath, JSON.stringify(config, null, 2));
+      return launch({ kind: 'ours', command: process.execPath, args: [bundle, 'serve', configPath], port, dataDir });
+    },
+  };
+}

@@ -1,0 +1,35 @@
+/** The three servers every scenario runs against, with the same client and the same data folder parent. */
+
+export type ServerKind = 'ours' | 'peer' | 'ceiling';
+
+export interface BasicAuthFile {
+  /** An htpasswd file (bcrypt, from `htpasswd -Bbn`). */
+  path: string;
+  username: string;
+  password: string;
+}
+
+export interface StartOptions {
+  /** Empty folder for the server's storage (and its config and log). */
+  dataDir: string;
+  /** Turn on htpasswd basic auth. */
+  auth?: BasicAuthFile;
+}
+
+export interface RunningServer {
+  kind: ServerKind;
+  url: string;
+  pid: number;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+export interface ServerSpec {
+  kind: ServerKind;
+  /** How the report names it. */
+  label: string;
+  /** Why it cannot run on this machine, or undefined when it can. */
+  unavailable(): string | undefined;
+  supportsAuth: boolean;
+  start(options: StartOptions): Promise<RunningServer>;
+}
