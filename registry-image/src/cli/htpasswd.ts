@@ -57,39 +57,66 @@ async function readLine(stdin: HtpasswdIo['stdin']): Promise<string> {
   return line.endsWith('\r') ? line.slice(0, -1) : line;
 }
 
-/** Asks on the terminal with echo off (raw mode): Enter ends, Backspace erases, Ctrl-C/Ctrl-D abort. */
-function prompt(io: HtpasswdIo, question: string): Promise<string> {
-  const { stdin, stderr } = io;
-  return new Promise((resolve, reject) => {
-    stderr.write(question);
-    let value = '';
-    const finish = (err?: Error) => {
-      stdin.removeListener('data', onData);
-      stdin.setRawMode?.(false);
-      stdin.pause();
-      stderr.write('\n');
-      if (err) reject(err);
-      else resolve(value);
-    };
-    const onData = (chunk: Buffer | string) => {
-      for (const ch of typeof chunk === 'string' ? chunk : chunk.toString('utf8')) {
-        if (ch === '\r' || ch === '\n') return finish();
-        if (ch === '\u0003' || ch === '\u0004') return finish(new CliError('cancelled', 130));
-        if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
-        else value += ch;
-      }
-    };
-    stdin.setRawMode?.(true);
-    stdin.on('data', onData);
-    stdin.resume();
-  });
+/**
+ * Asks on the terminal with echo off (raw mode): Enter ends, Backspace erases, Ctrl-C/Ctrl-D
+ * abort. Keys typed (or pasted) past the Enter are kept for the next question.
+ */
+class TerminalPrompt {
+  private leftover = '';
+
+  constructor(private readonly io: HtpasswdIo) {}
+
+  ask(question: string): Promise<string> {
+    const { stdin, stderr } = this.io;
+    return new Promise((resolve, reject) => {
+      stderr.write(question);
+      let value = '';
+      const finish = (rest: string, err?: Error) => {
+        this.leftover = rest;
+        stdin.removeListener('data', onData);
+        stdin.setRawMode?.(false);
+        stdin.pause();
+        stderr.write('\n');
+        if (err) reject(err);
+        else resolve(value);
+      };
+      const consume = (text: string): boolean => {
+        const chars = [...text];
+        for (let i = 0; i < chars.length; i++) {
+          const ch = chars[i];
+          const rest = chars.slice(i + 1).join('');
+          if (ch === '\r' || ch === '\n') {
+            finish(ch === '\r' && rest.startsWith('\n') ? rest.slice(1) : rest);
+            return true;
+          }
+          if (ch === '\u0003' || ch === '\u0004') {
+            finish('', new CliError('cancelled', 130));
+            return true;
+          }
+          if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
+          else value += ch;
+        }
+        return false;
+      };
+      const onData = (chunk: Buffer | string) => {
+        consume(typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
+      };
+      const pending = this.leftover;
+      this.leftover = '';
+      stdin.setRawMode?.(true);
+      if (consume(pending)) return;
+      stdin.on('data', onData);
+      stdin.resume();
+    });
+  }
 }
 
 async function readPassword(io: HtpasswdIo, user: string, confirm: boolean): Promise<string> {
   let password: string;
   if (io.stdin.isTTY) {
-    password = await prompt(io, `Password for ${user}: `);
-    if (confirm && (await prompt(io, 'Retype password: ')) !== password) throw new CliError('the passwords do not match; nothing changed');
+    const terminal = new TerminalPrompt(io);
+    password = await terminal.ask(`Password for ${user}: `);
+    if (confirm && (await terminal.ask('Retype password: ')) !== password) throw new CliError('the passwords do not match; nothing changed');
   } else {
     password = await readLine(io.stdin);
   }
