@@ -32,7 +32,13 @@ function decodePath(req: IncomingMessage): string {
 export function createRegistry(parts: RegistryParts): Registry {
   const { auth, log } = parts;
 
-  async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<{ route: string; user: string | null }> {
+  /** What the access log says of a request; filled in as the request is understood. */
+  interface RequestRecord {
+    route: string;
+    user: string | null;
+  }
+
+  async function dispatch(req: IncomingMessage, res: ServerResponse, record: RequestRecord): Promise<void> {
     res.setHeader(API_VERSION_HEADER[0], API_VERSION_HEADER[1]);
     // Registry answers are data, never pages: browsers must not sniff them into HTML.
     res.setHeader('X-Content-Type-Options', 'nosniff');
@@ -40,10 +46,11 @@ export function createRegistry(parts: RegistryParts): Registry {
     const match = matchRoute(path);
     if (!match) throw new RegistryError('NOT_FOUND', `no route for ${req.method} ${pathOf(req)}`);
     const { route, params } = match;
+    record.route = route.name;
     if (route.name === TOKEN_ROUTE) {
       if (req.method !== 'GET' && req.method !== 'POST') throw new RegistryError('METHOD_NOT_ALLOWED');
       await auth.handleToken(req, res);
-      return { route: route.name, user: null };
+      return;
     }
     // HEAD is GET without a body (the handlers check req.method where it matters).
     const method = route.methods[req.method === 'HEAD' ? 'GET' : (req.method ?? '')];
@@ -51,6 +58,7 @@ export function createRegistry(parts: RegistryParts): Registry {
     let identity: Identity = { username: null, groups: [] };
     if (method.access !== 'none') {
       identity = await auth.authenticate(req);
+      record.user = identity.username;
       if (method.access === 'authenticated') auth.authorize(identity, undefined, 'read');
       else auth.authorize(identity, params.name, method.access);
     }
@@ -64,15 +72,14 @@ export function createRegistry(parts: RegistryParts): Registry {
       allow: (action: PolicyAction, repository?: string) => auth.authorize(identity, repository ?? params.name, action),
     };
     await method.handler(ctx);
-    return { route: route.name, user: identity.username };
   }
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
     const started = process.hrtime.bigint();
-    let route = 'unknown';
-    let user: string | null = null;
-    dispatch(req, res)
-      .then((r) => ({ route, user } = r))
+    // The socket's counter runs across every request of a kept-alive connection.
+    const bytesBefore = req.socket?.bytesRead ?? 0;
+    const record: RequestRecord = { route: 'unknown', user: null };
+    dispatch(req, res, record)
       .catch((err) => writeError(req, res, err, log))
       .finally(() => {
         if (!log.enabled('info')) return;
@@ -80,11 +87,11 @@ export function createRegistry(parts: RegistryParts): Registry {
           log.info('request', {
             method: req.method,
             path: pathOf(req),
-            route,
+            route: record.route,
             status: res.statusCode,
-            bytesIn: req.socket?.bytesRead,
+            bytesIn: (req.socket?.bytesRead ?? bytesBefore) - bytesBefore,
             duration_ms: Number(process.hrtime.bigint() - started) / 1e6,
-            user,
+            user: record.user,
           });
         if (res.writableFinished) finish();
         else res.once('finish', finish);
