@@ -31,6 +31,8 @@ import { buildPerchImage, type BuiltImage } from './perch-image';
 import { podRun, resolvePort, type PodRun } from './pod-run-spec';
 import { probeOnce, waitForProbe } from './probes';
 import { renderForImage, type RenderedRegistry } from './rendered-component';
+import { swapAtomicWriterData } from './pod-volumes';
+import bcrypt from 'bcryptjs';
 
 const ARTIFACTS = join(REPO_ROOT, 'test/artifacts/image');
 const REPOSITORY = 'perch/perch';
@@ -304,6 +306,26 @@ describe('registry image: built by buildah, stored in perch, run by containerd a
         skipped: 0,
       });
     }, 240_000);
+
+    it('picks up an htpasswd Secret update the way the kubelet delivers it (..data swapped), without a restart', async () => {
+      const secretMount = registryRun.spec.mounts!.find((m) => m.destination === '/secret');
+      expect(secretMount, 'the Secret is mounted as the /secret directory').toBeDefined();
+      const volume = podTemplateOf(rendered.deployment).volumes!.find((v) => v.secret || v.projected)!;
+      const mode = volume.secret?.defaultMode ?? volume.projected?.defaultMode ?? 0o644;
+      const htpasswd = dataOf(findObject(rendered.objects, 'Secret', volume.secret!.secretName)!).htpasswd!;
+      const added = `${htpasswd.trimEnd()}\nrotated-user:${bcrypt.hashSync('rotated-password', 10)}\n`;
+      const rotated = `Basic ${Buffer.from('rotated-user:rotated-password').toString('base64')}`;
+      expect((await fetch(`${registryUrl()}/v2/`, { headers: { Authorization: rotated } })).status).toBe(401);
+      swapAtomicWriterData(secretMount!.source, [{ path: 'htpasswd', content: added, mode }], podTemplateOf(rendered.deployment).securityContext?.fsGroup);
+      let status = 0;
+      for (let i = 0; i < 50 && status !== 200; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        status = (await fetch(`${registryUrl()}/v2/`, { headers: { Authorization: rotated } })).status;
+      }
+      expect(status, registry.logs()).toBe(200);
+      expect((await fetch(`${registryUrl()}/v2/`, { headers: { Authorization: auth } })).status).toBe(200);
+      expect(await registry.running()).toBe(true);
+    }, 60_000);
 
     it('stops on SIGTERM within the Pod\'s grace period with exit code 0', async () => {
       const t = Date.now();
