@@ -55,6 +55,12 @@ async function timed<T>(name: string, step: () => Promise<T>): Promise<T> {
   }
 }
 
+// A failed beforeAll leaves its tests "skipped"; this test makes a machine that cannot run
+// the suite (not root, a tool missing) count as a failure with the reason, never a skip.
+it('runs on this machine: as root, with buildah, skopeo, containerd, ctr and runc', () => {
+  expect(imageSuiteProblems()).toEqual([]);
+});
+
 describe('registry image: built by buildah, stored in perch, run by containerd as the component describes', () => {
   const suiteStart = Date.now();
   let dir: string;
