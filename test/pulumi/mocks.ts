@@ -3,15 +3,17 @@
  * engine and the cluster would fill in: random values, a load balancer's address, an
  * allocated node port. Values are deterministic so two runs can be compared.
  */
-import type * as pulumi from '@pulumi/pulumi';
+import * as pulumi from '@pulumi/pulumi';
 
 export interface RecordedResource {
   /** e.g. `kubernetes:apps/v1:Deployment`, `random:index/randomBytes:RandomBytes`. */
   type: string;
   /** Pulumi's logical name, e.g. `zot-registry-deployment`. */
   name: string;
-  /** The inputs as the engine would receive them (secrets unwrapped). */
+  /** The inputs as the engine would receive them, with secrets unwrapped to their values. */
   inputs: Record<string, any>;
+  /** Paths in `inputs` that arrived marked secret, e.g. `stringData`, `spec.template...`. */
+  secretPaths: string[];
   /** What the mock answered as the resource's state. */
   state: Record<string, any>;
   custom: boolean;
@@ -46,14 +48,10 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
   }
 
   newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
-    const state = this.stateFor(args);
-    this.resources.push({
-      type: args.type,
-      name: args.name,
-      inputs: structuredClone(args.inputs),
-      state,
-      custom: args.custom ?? true,
-    });
+    const secretPaths: string[] = [];
+    const inputs = unwrapSecrets(args.inputs, '', secretPaths) as Record<string, any>;
+    const state = this.stateFor({ ...args, inputs });
+    this.resources.push({ type: args.type, name: args.name, inputs, secretPaths, state, custom: args.custom ?? true });
     return { id: `${args.name}-id`, state };
   }
 
@@ -92,4 +90,21 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
     }
     return state;
   }
+}
+
+/**
+ * The mock monitor hands over secret inputs still wrapped as `{ [specialSigKey]:
+ * specialSecretSig, value }`. Returns a copy with the values in place, noting where they were.
+ */
+function unwrapSecrets(value: unknown, path: string, secretPaths: string[]): unknown {
+  if (Array.isArray(value)) return value.map((item, i) => unwrapSecrets(item, `${path}[${i}]`, secretPaths));
+  if (typeof value !== 'object' || value === null) return value;
+  const record = value as Record<string, unknown>;
+  if (record[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig) {
+    secretPaths.push(path);
+    return unwrapSecrets(record.value, path, secretPaths);
+  }
+  const copy: Record<string, unknown> = {};
+  for (const [key, child] of Object.entries(record)) copy[key] = unwrapSecrets(child, path === '' ? key : `${path}.${key}`, secretPaths);
+  return copy;
 }
