@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { RegistryError } from '../http/errors';
 import { sendEmpty } from '../http/respond';
 import type { RequestContext } from '../http/context';
+import { storageUsage } from '../quota/usage';
 import type { ByteRange } from '../storage/types';
 import { digestParam, repositoryParam } from './validate';
 
@@ -44,6 +45,8 @@ export async function getBlob(ctx: RequestContext): Promise<void> {
   if (range) headers['Content-Range'] = `bytes ${range.start}-${range.end}/${stat.size}`;
   headers['Content-Length'] = range ? range.end - range.start + 1 : stat.size;
   if (ctx.req.method === 'HEAD') {
+    // Clients HEAD, then skip the upload and PUT a manifest: restart GC's grace (gc/collector.ts).
+    await store.touchBlob(digest);
     ctx.res.writeHead(status, headers);
     ctx.res.end();
     return;
@@ -57,5 +60,6 @@ export async function deleteBlob(ctx: RequestContext): Promise<void> {
   const name = repositoryParam(ctx.params.name);
   const digest = digestParam(ctx.params.digest);
   if (!(await ctx.parts.store.unlinkBlob(name, digest))) throw new RegistryError('BLOB_UNKNOWN', `blob ${digest} is not in ${name}`);
+  storageUsage(ctx.parts.store).repositoryReleases(name, digest);
   sendEmpty(ctx.res, 202);
 }

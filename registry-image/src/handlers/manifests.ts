@@ -5,6 +5,8 @@ import { sendEmpty } from '../http/respond';
 import type { RequestContext } from '../http/context';
 import { digestOf, parseDigest } from '../oci/digest';
 import { ManifestInvalid, parseManifest, type Descriptor, type ParsedManifest } from '../oci/manifest';
+import { commitManifest } from '../quota/commit';
+import { storageUsage } from '../quota/usage';
 import type { StoredManifest } from '../storage/types';
 import { referenceParam, repositoryParam } from './validate';
 
@@ -30,17 +32,22 @@ export async function getManifest(ctx: RequestContext): Promise<void> {
   ctx.res.end(ctx.req.method === 'HEAD' ? undefined : manifest.body);
 }
 
-/** Everything a manifest points at must already be in the repository (MANIFEST_BLOB_UNKNOWN otherwise). */
+/**
+ * Everything a manifest points at must already be in the repository (MANIFEST_BLOB_UNKNOWN
+ * otherwise). Each is refreshed before it is checked, so online GC keeps it (gc/collector.ts).
+ */
 async function checkReferences(ctx: RequestContext, name: string, parsed: ParsedManifest): Promise<void> {
   const { store } = ctx.parts;
   const missing = (d: Descriptor, what: string) => new RegistryError('MANIFEST_BLOB_UNKNOWN', `${what} ${d.digest} is not in ${name}: push it first`, { digest: d.digest });
   await Promise.all([
     ...parsed.blobs.map(async (d) => {
+      await store.touchBlob(d.digest);
       const stat = await store.repositoryBlob(name, d.digest);
       if (!stat) throw missing(d, 'blob');
       if (stat.size !== d.size) throw new RegistryError('MANIFEST_INVALID', `descriptor of ${d.digest} says ${d.size} bytes but the blob has ${stat.size}`);
     }),
     ...parsed.children.map(async (d) => {
+      await store.touchBlob(d.digest);
       if (!(await store.getManifest(name, d.digest))) throw missing(d, 'manifest');
     }),
   ]);
@@ -62,7 +69,6 @@ export async function putManifest(ctx: RequestContext): Promise<void> {
     throw err;
   }
   if (ref.tag && (await store.resolveTag(name, ref.tag)) !== null) ctx.allow('update');
-  await checkReferences(ctx, name, parsed);
   const subject = parsed.subject
     ? {
         digest: parsed.subject.digest,
@@ -75,8 +81,8 @@ export async function putManifest(ctx: RequestContext): Promise<void> {
         },
       }
     : undefined;
-  await store.putManifest(name, { digest, mediaType: parsed.mediaType, body }, subject);
-  if (ref.tag) await store.setTag(name, ref.tag, digest);
+  // Quota reservation, then check and write under the GC guard (quota/commit.ts).
+  await commitManifest(ctx.parts, name, { digest, mediaType: parsed.mediaType, body }, subject, ref.tag, () => checkReferences(ctx, name, parsed));
   const headers: Record<string, string> = { Location: `/v2/${name}/manifests/${digest}`, 'Docker-Content-Digest': digest };
   if (parsed.subject) headers['OCI-Subject'] = parsed.subject.digest;
   sendEmpty(ctx.res, 201, headers);
@@ -89,5 +95,6 @@ export async function deleteManifest(ctx: RequestContext): Promise<void> {
   const { store } = ctx.parts;
   const deleted = ref.tag ? await store.deleteTag(name, ref.tag) : await store.deleteManifest(name, ref.digest!);
   if (!deleted) throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${ctx.params.reference} is not in ${name}`);
+  if (ref.digest) storageUsage(store).repositoryReleases(name, ref.digest);
   sendEmpty(ctx.res, 202);
 }

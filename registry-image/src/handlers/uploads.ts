@@ -10,6 +10,8 @@ import { contentLength } from '../http/request-body';
 import { sendEmpty } from '../http/respond';
 import type { RequestContext } from '../http/context';
 import { isRepositoryName } from '../oci/names';
+import { admitUpload } from '../quota/admission';
+import { finishBlob, mountBlob } from '../quota/commit';
 import type { UploadSession } from '../storage/types';
 import { digestParam, repositoryParam } from './validate';
 
@@ -69,8 +71,7 @@ export async function startUpload(ctx: RequestContext): Promise<void> {
     const digest = digestParam(mount);
     // Mount only from a repository the caller may read, so a blob's presence never leaks.
     const source = from === null ? await findReadableHolder(ctx, digest) : from;
-    if (source !== undefined && isRepositoryName(source) && auth.canRead(ctx.identity, source) && (await store.repositoryBlob(source, digest))) {
-      await store.linkBlob(name, digest);
+    if (source !== undefined && isRepositoryName(source) && auth.canRead(ctx.identity, source) && (await mountBlob(ctx.parts, source, name, digest))) {
       ctx.req.resume();
       blobCreated(ctx, name, digest);
       return;
@@ -79,6 +80,8 @@ export async function startUpload(ctx: RequestContext): Promise<void> {
   const digestQuery = ctx.query.get('digest');
   const digest = digestQuery === null ? undefined : digestParam(digestQuery);
   const length = contentLength(ctx.req);
+  // Quotas (storage.maxRepos, perch.quota): refuse before a byte is stored.
+  await admitUpload(ctx.parts, name, length ?? 0, digest);
   const session = await store.startUpload(name);
   if (digest === undefined) {
     ctx.req.resume();
@@ -88,7 +91,7 @@ export async function startUpload(ctx: RequestContext): Promise<void> {
   // Monolithic upload: the whole blob is this request's body.
   try {
     if (hasBody(ctx.req, length)) await store.appendUpload(name, session.id, 0, ctx.req, length);
-    await store.finishUpload(name, session.id, digest);
+    await finishBlob(ctx.parts, name, session.id, digest);
   } catch (err) {
     await store.cancelUpload(name, session.id).catch(() => {});
     throw err;
@@ -123,7 +126,7 @@ export async function finishUpload(ctx: RequestContext): Promise<void> {
   } else {
     ctx.req.resume();
   }
-  await store.finishUpload(name, session.id, digest);
+  await finishBlob(ctx.parts, name, session.id, digest);
   blobCreated(ctx, name, digest);
 }
 
