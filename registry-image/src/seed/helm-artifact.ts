@@ -1,0 +1,105 @@
+/**
+ * A packed chart as the OCI artifact `helm push` makes of it (helm pkg/registry/client.go
+ * `Push` and `tagManifest`, pkg/registry/chart.go `generateChartOCIAnnotations`):
+ *   config  application/vnd.cncf.helm.config.v1+json: json.Marshal of the chart metadata
+ *   layer   application/vnd.cncf.helm.chart.content.v1.tar+gzip: the .tgz
+ *   manifest  {schemaVersion, config, layers, annotations}, sent as
+ *             application/vnd.oci.image.manifest.v1+json; like Helm's, it has no mediaType
+ *             field (the registry takes the type from Content-Type)
+ *   tag     the chart version with "+" as "_" (OCI tags cannot hold "+")
+ * The annotations are Helm's: description, title, version, url (home), created, source
+ * (first of sources), authors (maintainers as "name (email), ..."), then the chart's own
+ * annotations except title and version. `created` is CHART_TIME where Helm takes the archive
+ * file's mtime, so pushing the same .tgz with `helm push` after setting its mtime to that
+ * instant gives this very manifest.
+ */
+import { createHash } from 'node:crypto';
+import { OCI_MANIFEST } from '../oci/media-types';
+import { SEED_NAMESPACE } from './catalogue';
+import { helmConfigJson, type ChartMetadata } from './chart-metadata';
+import { CHART_TIME, rfc3339 } from './chart-time';
+import { goJson, sortedMap } from './go-json';
+import type { PackedChart } from './pack';
+
+export const HELM_CONFIG_MEDIA_TYPE = 'application/vnd.cncf.helm.config.v1+json';
+export const HELM_CHART_MEDIA_TYPE = 'application/vnd.cncf.helm.chart.content.v1.tar+gzip';
+export const HELM_MANIFEST_MEDIA_TYPE = OCI_MANIFEST;
+
+/** Annotations Helm keeps for itself: a chart annotation cannot override them. */
+const IMMUTABLE = new Set(['org.opencontainers.image.version', 'org.opencontainers.image.title']);
+
+export interface Blob {
+  mediaType: string;
+  digest: string;
+  size: number;
+  data: Buffer;
+}
+
+export interface HelmArtifact {
+  /** e.g. roost-test/nginx-test */
+  repository: string;
+  /** e.g. 1.0.0 (1.2.0+build.7 -> 1.2.0_build.7) */
+  tag: string;
+  config: Blob;
+  layer: Blob;
+  manifest: Buffer;
+  manifestDigest: string;
+}
+
+export function sha256(data: Buffer): string {
+  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
+}
+
+/** Helm's tag for a chart version: "+" (SemVer build metadata) is not allowed in OCI tags. */
+export function helmTag(version: string): string {
+  return version.replaceAll('+', '_');
+}
+
+export function helmAnnotations(meta: ChartMetadata, created: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const add = (key: string, value: string | undefined) => {
+    if (value !== undefined && value.trim() !== '') out[key] = value;
+  };
+  add('org.opencontainers.image.description', meta.description);
+  add('org.opencontainers.image.title', meta.name);
+  add('org.opencontainers.image.version', meta.version);
+  add('org.opencontainers.image.url', meta.home);
+  add('org.opencontainers.image.created', created);
+  add('org.opencontainers.image.source', meta.sources?.[0]);
+  if (meta.maintainers && meta.maintainers.length > 0) {
+    add(
+      'org.opencontainers.image.authors',
+      meta.maintainers.map((m) => `${m.name ?? ''}${m.email ? ` (${m.email})` : ''}`).join(', '),
+    );
+  }
+  for (const [key, value] of Object.entries(meta.annotations ?? {})) {
+    if (!IMMUTABLE.has(key)) out[key] = value;
+  }
+  return sortedMap(out);
+}
+
+function blob(mediaType: string, data: Buffer): Blob {
+  return { mediaType, digest: sha256(data), size: data.length, data };
+}
+
+export function helmArtifact(chart: PackedChart, namespace: string = SEED_NAMESPACE): HelmArtifact {
+  const config = blob(HELM_CONFIG_MEDIA_TYPE, Buffer.from(helmConfigJson(chart.metadata)));
+  const layer = blob(HELM_CHART_MEDIA_TYPE, chart.archive);
+  const descriptor = (b: Blob) => ({ mediaType: b.mediaType, digest: b.digest, size: b.size });
+  const manifest = Buffer.from(
+    goJson({
+      schemaVersion: 2,
+      config: descriptor(config),
+      layers: [descriptor(layer)],
+      annotations: helmAnnotations(chart.metadata, rfc3339(CHART_TIME)),
+    }),
+  );
+  return {
+    repository: `${namespace}/${chart.name}`,
+    tag: helmTag(chart.version),
+    config,
+    layer,
+    manifest,
+    manifestDigest: sha256(manifest),
+  };
+}
