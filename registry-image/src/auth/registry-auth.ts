@@ -38,7 +38,7 @@ import type { Login } from './login';
 import type { AccessPolicy } from './policy';
 import { challengeScope, grantsAllow, tokenActionFor } from './scope';
 import type { TokenService } from './token-service';
-import { passwordVersion, TokenInvalid, type TokenSigner } from './tokens';
+import { matchesPasswordVersion, TokenInvalid, type TokenSigner } from './tokens';
 import type { Auth, ChallengeContext, Identity, ReadinessCheck } from './types';
 
 export interface RegistryAuthParts {
@@ -119,8 +119,7 @@ export class RegistryAuth implements Auth {
       if (user !== null) {
         // Bound to the user's current htpasswd entry: a removed user or a changed password
         // ends the token within one poll instead of at its expiry.
-        const hash = login?.hashOf(user);
-        if (hash === undefined || verified.pwv !== passwordVersion(hash)) throw new TokenInvalid('user removed or password changed since the token was issued');
+        if (!matchesPasswordVersion(login?.hashOf(user), verified.pwv)) throw new TokenInvalid('user removed or password changed since the token was issued');
       }
       return { username: user, groups: policy.groupsOf(user), token: { access: verified.access }, challenge: ctx };
     } catch (err) {

@@ -24,7 +24,7 @@ import { grantsFor } from './grants';
 import type { Login } from './login';
 import type { AccessPolicy } from './policy';
 import { parseScopes } from './scope';
-import { passwordVersion, TokenInvalid, type TokenSigner } from './tokens';
+import { matchesPasswordVersion, passwordVersion, TokenInvalid, type TokenSigner } from './tokens';
 
 /** Refresh tokens stand for a login (docker keeps one as its identity token), so they last. */
 export const REFRESH_TTL_SECONDS = 30 * 24 * 3600;
@@ -139,8 +139,7 @@ export class TokenService {
       let sub: string;
       try {
         const verified = await this.parts.signer.verifyRefresh(refresh);
-        const hash = this.parts.login.hashOf(verified.sub);
-        if (hash === undefined || passwordVersion(hash) !== verified.pwv) throw new TokenInvalid('password changed or user removed');
+        if (!matchesPasswordVersion(this.parts.login.hashOf(verified.sub), verified.pwv)) throw new TokenInvalid('password changed or user removed');
         sub = verified.sub;
       } catch (err) {
         if (!(err instanceof TokenInvalid)) throw err;

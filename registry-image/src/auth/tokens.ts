@@ -16,7 +16,7 @@
  * otherwise the service comes from the client's own Host header, and checking it would add
  * nothing but failures for clients that reach the registry by two names.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import type { Grant } from './scope';
 import type { TokenKey } from './token-key';
@@ -55,6 +55,14 @@ export interface VerifiedRefresh {
 /** Digest of an htpasswd entry's hash, bound into refresh tokens. */
 export function passwordVersion(hash: string): string {
   return createHash('sha256').update(`perch-refresh\0${hash}`).digest('base64url').slice(0, 22);
+}
+
+/** Does `pwv` (from a token) match the user's current htpasswd hash? Compared in constant time. */
+export function matchesPasswordVersion(hash: string | undefined, pwv: string | undefined): boolean {
+  if (hash === undefined || pwv === undefined) return false;
+  const expected = Buffer.from(passwordVersion(hash));
+  const given = Buffer.from(pwv);
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 function isGrantList(value: unknown): value is Grant[] {
