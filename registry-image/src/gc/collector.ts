@@ -89,6 +89,8 @@ export interface GcOptions {
   log?: Logger;
   /** Removals per exclusive batch: pushes wait at most one batch. */
   batchSize?: number;
+  /** The guard the handlers hold; default: the one of `store` (gc/guard.ts). */
+  guard?: ReferenceGuard;
 }
 
 export function gcOptionsFrom(config: PerchConfig, extra: Omit<GcOptions, 'storage' | 'uploadTTLMs'> = {}): GcOptions {
@@ -129,7 +131,7 @@ export async function collectGarbage(store: Store, options: GcOptions): Promise<
     for (const b of blobs) record(report, { kind: 'blob', ...b });
     for (const u of plan.uploads) record(report, { kind: 'upload', ...u });
   } else {
-    const sweeper = new Sweeper(store, referenceGuard(store), options, report, inventory.takenMs);
+    const sweeper = new Sweeper(store, options.guard ?? referenceGuard(store), options, report, inventory.takenMs);
     await sweeper.tags(plan.tags);
     const removed = await sweeper.manifests(plan.rounds);
     const { links, blobs } = planBlobs(inventory, removed, blobCutoff);
