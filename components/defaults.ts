@@ -3,17 +3,13 @@
  * for `pulumi config` (test/pulumi/stack-config.test.ts checks that they agree).
  */
 import perchPackage from 'perch/package.json';
+import { chartId, SEED_CHARTS } from 'perch/seed';
 
 /** perch's image, tagged with registry-image/package.json's version (never `latest`). */
 export const PERCH_IMAGE = `perch:${perchPackage.version}`;
 
-/** The request's charts (DESIGN.md "The seed charts"), as `name@version`. */
-export const DEFAULT_SEED_CHARTS: readonly string[] = Object.freeze([
-  'nginx-test@1.0.0',
-  'nginx-test@1.1.0',
-  'redis-test@1.0.0',
-  'multi-chart@1.0.0',
-]);
+/** Every chart the seed command knows (DESIGN.md "The seed charts"), as `name@version`. */
+export const DEFAULT_SEED_CHARTS: readonly string[] = Object.freeze(SEED_CHARTS.map(chartId));
 
 export const DEFAULTS = Object.freeze({
   namespace: 'zot-registry',

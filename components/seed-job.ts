@@ -9,18 +9,16 @@ import { TMP_DIR } from './container-interface';
 import type { SeedChart } from './names';
 import { containerSecurityContext, podSecurityContext } from './pod-security';
 
-/** Keys of the seed Secret. */
+/** Keys of the seed Secret; the Job maps them to the seed command's SEED_ENV variables. */
 export const SEED_SECRET_KEYS = { username: 'username', password: 'password' } as const;
-
-/** The registry repository the charts live under (DESIGN.md "The seed charts": roost-test/...). */
-export const SEED_REPOSITORY_NAMESPACE = 'roost-test';
 
 /** Retries before a Job counts as failed (with Kubernetes' exponential back-off: ~6 minutes). */
 export const SEED_BACKOFF_LIMIT = 6;
 
+/** Environment variable names for the credentials (the seed command's SEED_ENV). */
 export interface SeedEnvNames {
-  username: string;
-  password: string;
+  readonly username: string;
+  readonly password: string;
 }
 
 export interface SeedArgsInputs {

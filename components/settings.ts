@@ -4,6 +4,7 @@
  * naming the key and what is allowed, while the program runs and before anything is created.
  */
 import type * as pulumi from '@pulumi/pulumi';
+import { chartId, SEED_CHARTS } from 'perch/seed';
 import type { HttpRouteArgs, IngressArgs, ZotRegistryArgs } from './args';
 import { ConfigError } from './config-error';
 import { DEFAULTS } from './defaults';
@@ -58,7 +59,7 @@ export interface RegistrySettings {
   passwordSource: PasswordSource;
   htpasswd: HtpasswdSource;
   resources: { requests: { cpu: string; memory: string }; limits: { cpu: string; memory: string } };
-  /** Charts to seed; empty when seeding is off or no password is known. */
+  /** Charts to seed, in the seed command's push order; empty when seeding is off or no password is known. */
   seedCharts: SeedChart[];
   localRegistryHosting: boolean;
   ingress?: IngressArgs;
@@ -66,15 +67,22 @@ export interface RegistrySettings {
   names: ResourceNames;
 }
 
-/** `name@version`, as the seed command's --chart flag takes it. */
-const SEED_CHART = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)@(\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?)$/;
-
-export function parseSeedChart(key: string, text: string): SeedChart {
-  const match = SEED_CHART.exec(text);
-  if (!match) {
-    throw new ConfigError(key, `"${text}" is not a chart; write name@version with a semantic version (e.g. nginx-test@1.0.0)`);
+/**
+ * `name@version`, or `name` for every version of it, as the seed command's --chart takes it;
+ * only charts the seed command carries (its catalogue, perch/seed SEED_CHARTS) can be seeded.
+ */
+export function parseSeedCharts(key: string, text: string): SeedChart[] {
+  const at = text.lastIndexOf('@');
+  const name = at >= 0 ? text.slice(0, at) : text;
+  const version = at >= 0 ? text.slice(at + 1) : undefined;
+  const matches = SEED_CHARTS.filter((c) => c.name === name && (version === undefined || c.version === version));
+  if (matches.length === 0) {
+    throw new ConfigError(
+      key,
+      `"${text}" is not one of the seed command's charts; use name@version or name from: ${SEED_CHARTS.map(chartId).join(', ')}`,
+    );
   }
-  return { name: match[1]!, version: match[3]! };
+  return matches.map((c) => ({ name: c.name, version: c.version }));
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -200,13 +208,9 @@ export function resolveSettings(args: ZotRegistryArgs): RegistrySettings {
   const passwordSource: PasswordSource = passwordGiven ? 'stack' : htpasswd.kind === 'generated' ? 'random' : 'none';
 
   const seedChartTexts = args.seedCharts ?? DEFAULTS.seedCharts;
-  const seedCharts = seedChartTexts.map((text) => parseSeedChart('seedCharts', text));
-  const seen = new Set<string>();
-  for (const chart of seedCharts) {
-    const id = `${chart.name}@${chart.version}`;
-    if (seen.has(id)) throw new ConfigError('seedCharts', `lists ${id} twice; list each chart version once`);
-    seen.add(id);
-  }
+  const chosen = new Set(seedChartTexts.flatMap((text) => parseSeedCharts('seedCharts', text)).map(chartId));
+  // The seed command's push order: a chart's dependencies before the chart.
+  const seedCharts = SEED_CHARTS.filter((c) => chosen.has(chartId(c))).map((c) => ({ name: c.name, version: c.version }));
 
   const settings: RegistrySettings = {
     namespace,

@@ -16,20 +16,19 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
+import { SEED_ENV, SEED_NAMESPACE } from 'perch/seed';
 import type { ZotRegistryArgs } from './args';
 import { restartChecksum } from './checksum';
 import { ConfigError } from './config-error';
-import { HEALTH_PATHS, HTPASSWD_FILE, TOKEN_KEY_FILE } from './container-interface';
+import { CONFIG_FILE, HEALTH_PATHS, HTPASSWD_FILE, TOKEN_KEY_FILE } from './container-interface';
 import { htpasswdLine, htpasswdMatches, htpasswdText, passwordProblem, SALT_BYTES } from './htpasswd';
 import { commonLabels, selectorLabels } from './labels';
 import { localRegistryHostingData } from './local-registry-hosting';
 import { inClusterHost, LOCAL_REGISTRY_HOSTING, seedJobName } from './names';
 import { registryPodTemplate } from './registry-pod';
 import { chooseRegistryUrl, helmLoginCommand, registryHost } from './registry-url';
-import { SEED_ENV } from './seed-env';
-import { SEED_REPOSITORY_NAMESPACE, SEED_SECRET_KEYS, seedArgs, seedJobSpec } from './seed-job';
+import { SEED_SECRET_KEYS, seedArgs, seedJobSpec } from './seed-job';
 import { resolveSettings, type RegistrySettings } from './settings';
-import { CONFIG_FILE } from './container-interface';
 import { zotConfigText } from './zot-config';
 
 export const ZOT_REGISTRY_TYPE = 'roost:registry:ZotRegistry';
@@ -286,35 +285,43 @@ export class ZotRegistry extends pulumi.ComponentResource {
         },
         parent,
       );
-      const dependencyRepository = pulumi.interpolate`oci://${this.registryHost}/${SEED_REPOSITORY_NAMESPACE}`;
+      // Dependencies are fetched later by whoever installs the charts: through registryUrl.
+      const dependencyRepository = pulumi.interpolate`oci://${this.registryHost}/${SEED_NAMESPACE}`;
+      let previous: k8s.batch.v1.Job | undefined;
       for (const chart of s.seedCharts) {
         const args = dependencyRepository.apply((repo) =>
           seedArgs({ registry: this.inClusterUrl, chart, dependencyRepository: repo, insecure: true }),
         );
-        this.seedJobs.push(
-          new k8s.batch.v1.Job(
-            `${name}-seed-${chart.name}-${chart.version}`,
-            {
-              metadata: { name: seedJobName(chart, s.seedImage), namespace, labels: commonLabels(name, 'seed') },
-              spec: seedJobSpec({
-                image: s.seedImage,
-                labels: commonLabels(name, 'seed'),
-                args,
-                secretName: this.seedSecret.metadata.name,
-                env: SEED_ENV,
-              }),
-            },
-            // The registry must be up before pushing; a Job's pod template cannot change in
-            // place, and its name is fixed, so a replacement deletes the old Job first.
-            { parent: this, dependsOn: [this.deployment, this.service], deleteBeforeReplace: true },
-          ),
+        const job = new k8s.batch.v1.Job(
+          `${name}-seed-${chart.name}-${chart.version}`,
+          {
+            metadata: { name: seedJobName(chart, s.seedImage), namespace, labels: commonLabels(name, 'seed') },
+            spec: seedJobSpec({
+              image: s.seedImage,
+              labels: commonLabels(name, 'seed'),
+              args,
+              secretName: this.seedSecret.metadata.name,
+              env: SEED_ENV,
+            }),
+          },
+          // The registry must be up before pushing, and the Jobs run one after another in the
+          // seed command's push order (dependencies first), so nobody sees multi-chart before
+          // the charts it depends on. A Job's pod template cannot change in place and its name
+          // is fixed, so a replacement deletes the old Job first.
+          {
+            parent: this,
+            dependsOn: previous === undefined ? [this.deployment, this.service] : [this.deployment, this.service, previous],
+            deleteBeforeReplace: true,
+          },
         );
+        this.seedJobs.push(job);
+        previous = job;
       }
     } else {
       this.seedSecret = undefined;
     }
     this.seededCharts = this.registryHost.apply((host) =>
-      s.seedCharts.map((c) => `oci://${host}/${SEED_REPOSITORY_NAMESPACE}/${c.name}:${c.version}`),
+      s.seedCharts.map((c) => `oci://${host}/${SEED_NAMESPACE}/${c.name}:${c.version}`),
     );
 
     // ── Optional routes ────────────────────────────────────────────────────────────────

@@ -126,10 +126,16 @@ const cases: Array<{ label: string; options: RenderProgramOptions; key: string; 
     says: [/not a Kubernetes size/],
   },
   {
-    label: 'seed chart without a version',
-    options: { config: { seedCharts: ['nginx-test'] } },
+    label: 'seed chart version the seed command does not carry',
+    options: { config: { seedCharts: ['nginx-test@9.9.9'] } },
     key: 'seedCharts',
-    says: [/name@version/],
+    says: [/"nginx-test@9.9.9" is not one of the seed command's charts/, /nginx-test@1.0.0/],
+  },
+  {
+    label: 'unknown seed chart',
+    options: { config: { seedCharts: ['postgres-test@1.0.0'] } },
+    key: 'seedCharts',
+    says: [/name@version or name from: /],
   },
   {
     label: 'htpasswd and htpasswdSecret together',

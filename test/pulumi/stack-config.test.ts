@@ -28,7 +28,7 @@ class RecordingReader implements ConfigReader {
 describe('config keys', () => {
   it('the program reads exactly the keys Pulumi.yaml declares', () => {
     const declared = Object.keys(projectConfig()).sort();
-    for (const values of [{}, { password: 'set-to-read-it-as-a-secret' }]) {
+    for (const values of [{}, { password: 'set-to-read-it-as-a-secret' }] as Array<Record<string, string>>) {
       const reader = new RecordingReader(values);
       readStackConfig(reader);
       expect([...reader.read].sort()).toEqual(declared);
