@@ -10,6 +10,10 @@
  * anonymous tokens): a changed password (a new entry) or a removed user turns every older
  * token down within one htpasswd poll, not only at its expiry.
  *
+ * A verified access token is remembered (by its SHA-256) until it expires, so a client
+ * sending the same token on every request of a push pays for the signature check once; the
+ * expiry is still checked on every use, and a new key empties the memory.
+ *
  * Verification pins the algorithm to the key's own (so `alg: none` and HS/ES confusion fail),
  * checks the signature, the issuer and the times with a few seconds of leeway for replicas
  * whose clocks differ. The audience is checked only when http.externalUrl fixes the service:
@@ -25,6 +29,7 @@ export const ISSUER = 'perch';
 const ACCESS_TYP = 'JWT';
 const REFRESH_TYP = 'refresh+jwt';
 const CLOCK_TOLERANCE_S = 10;
+const VERIFIED_CACHE_MAX = 10_000;
 
 export interface IssuedToken {
   token: string;
@@ -81,6 +86,9 @@ function isGrantList(value: unknown): value is Grant[] {
 }
 
 export class TokenSigner {
+  private readonly verified = new Map<string, { result: VerifiedAccess; expMs: number }>();
+  private verifiedWith: TokenKey | undefined;
+
   constructor(
     private readonly key: () => TokenKey | undefined,
     private readonly now: () => number,
@@ -137,11 +145,28 @@ export class TokenSigner {
   }
 
   async verifyAccess(token: string): Promise<VerifiedAccess> {
+    const key = this.requireKey();
+    if (key !== this.verifiedWith) {
+      this.verified.clear();
+      this.verifiedWith = key;
+    }
+    const id = createHash('sha256').update(token).digest('base64');
+    const hit = this.verified.get(id);
+    if (hit) {
+      if (this.now() < hit.expMs + CLOCK_TOLERANCE_S * 1000) return hit.result;
+      this.verified.delete(id);
+      throw new TokenInvalid('ERR_JWT_EXPIRED');
+    }
     const payload = await this.verify(token, ACCESS_TYP);
     if (!isGrantList(payload.access)) throw new TokenInvalid('ERR_ACCESS_CLAIM_INVALID');
-    const verified: VerifiedAccess = { sub: payload.sub ?? '', access: payload.access };
-    if (typeof payload.pwv === 'string') verified.pwv = payload.pwv;
-    return verified;
+    const result: VerifiedAccess = { sub: payload.sub ?? '', access: payload.access };
+    if (typeof payload.pwv === 'string') result.pwv = payload.pwv;
+    if (this.verified.size >= VERIFIED_CACHE_MAX) {
+      const oldest = this.verified.keys().next().value;
+      if (oldest !== undefined) this.verified.delete(oldest);
+    }
+    this.verified.set(id, { result, expMs: (payload.exp ?? 0) * 1000 });
+    return result;
   }
 
   async verifyRefresh(token: string): Promise<VerifiedRefresh> {
