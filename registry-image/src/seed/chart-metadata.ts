@@ -62,6 +62,11 @@ export const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\
 
 type Source = Record<string, unknown>;
 
+/** "appVersion", "dependencies[0].name": a key as a user finds it in Chart.yaml. */
+function field(what: string, key: string): string {
+  return what === 'Chart.yaml' ? key : `${what}.${key}`;
+}
+
 class MetadataReader {
   constructor(private readonly where: string) {}
 
@@ -86,21 +91,21 @@ class MetadataReader {
       if (required) this.fail(`${what} needs "${key}"`);
       return undefined;
     }
-    if (typeof value !== 'string') this.fail(`${what}.${key} must be a string (quote it in YAML), not ${JSON.stringify(value)}`);
+    if (typeof value !== 'string') this.fail(`${field(what, key)} must be a string (quote it in YAML), not ${JSON.stringify(value)}`);
     return value;
   }
 
   strings(source: Source, key: string, what: string): string[] | undefined {
     const value = source[key];
     if (value === undefined || value === null) return undefined;
-    if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) this.fail(`${what}.${key} must be a list of strings`);
+    if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) this.fail(`${field(what, key)} must be a list of strings`);
     return value as string[];
   }
 
   boolean(source: Source, key: string, what: string): boolean | undefined {
     const value = source[key];
     if (value === undefined || value === null) return undefined;
-    if (typeof value !== 'boolean') this.fail(`${what}.${key} must be true or false`);
+    if (typeof value !== 'boolean') this.fail(`${field(what, key)} must be true or false`);
     return value;
   }
 }
