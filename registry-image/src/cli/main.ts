@@ -3,10 +3,12 @@
  *   serve [CONFIG]     run the registry (zot's config.json format; defaults without one)
  *   seed ...           push the Roost test charts to a registry
  *   htpasswd ...       add, delete or verify htpasswd entries
- *   gc [--dry-run] CONFIG   collect garbage once (when implemented)
+ *   gc [--dry-run] CONFIG   collect garbage once and report what was removed
  * Exit codes: 0 success, 1 failure, 2 usage error.
  */
+import { runGc } from './gc';
 import { runServe } from './serve';
+import { runSeed } from './seed';
 import { runHtpasswd } from './htpasswd';
 
 const USAGE = `usage: perch <command> [args]
@@ -14,6 +16,7 @@ const USAGE = `usage: perch <command> [args]
 commands:
   serve [CONFIG]        run the registry; CONFIG is a zot config.json (or .yaml)
   seed --registry URL   push the Roost test Helm charts (perch seed --help)
+  gc [--dry-run] CONFIG  collect garbage once; --dry-run only lists what would go
   htpasswd add|delete|verify FILE USER   manage bcrypt htpasswd entries
 `;
 
@@ -23,6 +26,10 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'serve':
       return runServe(rest);
+    case 'seed':
+      return runSeed(rest, process.env, io);
+    case 'gc':
+      return runGc(rest, io);
     case 'htpasswd':
       return runHtpasswd(rest, io);
     case undefined:
