@@ -1,0 +1,101 @@
+/**
+ * `perch gc [--dry-run] CONFIG` (cli/gc.ts): the dry run's lines checked against what the
+ * real run then removes, on storage a registry filled over HTTP; and its refusals.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runGc } from '../../registry-image/src/cli/gc';
+import { FsStore } from '../../registry-image/src/storage/fs-store';
+import { startInProcess, testConfig } from '../helpers/in-process';
+import { abandonUpload, contentBytesOnDisk, pullWhole, pushBlob, pushImage, pushIndex, pushReferrer, randomBlob, sleep } from './registry-client';
+
+function capture() {
+  const out = { stdout: '', stderr: '' };
+  const io = {
+    stdout: { write: (s: string) => ((out.stdout += s), true) } as unknown as NodeJS.WritableStream,
+    stderr: { write: (s: string) => ((out.stderr += s), true) } as unknown as NodeJS.WritableStream,
+  };
+  return { out, io };
+}
+
+function writeConfig(root: string, extra: Record<string, unknown> = {}): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'perch-gc-config-')), 'config.json');
+  writeFileSync(
+    path,
+    JSON.stringify({
+      distSpecVersion: '1.1.1',
+      storage: { rootDirectory: root, gc: true, gcDelay: '1s', gcInterval: '1h', ...extra },
+      http: { address: '127.0.0.1', port: '5000' },
+      perch: { uploadTTL: '1s' },
+    }),
+  );
+  return path;
+}
+
+describe('perch gc', () => {
+  it('--dry-run prints exactly what the real run then removes, with the bytes freed', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'perch-gc-cli-'));
+    const registry = await startInProcess(new FsStore(root), undefined, testConfig(root));
+    const base = registry.url;
+    const keep = await pushImage(base, 'cli/app', 'v1', [randomBlob(2000)]);
+    const c1 = await pushImage(base, 'cli/app', undefined, [randomBlob(300)]);
+    const index = await pushIndex(base, 'cli/app', 'multi', [c1]);
+    const sig = await pushReferrer(base, 'cli/app', keep);
+    const untagged = await pushImage(base, 'cli/app', undefined, [randomBlob(1500)]);
+    const orphan = randomBlob(4096);
+    await pushBlob(base, 'cli/other', orphan);
+    await abandonUpload(base, 'cli/app', 700);
+    await sleep(1300);
+    const config = writeConfig(root);
+
+    const before = await contentBytesOnDisk(root);
+    const dry = capture();
+    expect(await runGc(['--dry-run', config], dry.io)).toBe(0);
+    expect(await contentBytesOnDisk(root)).toBe(before); // a dry run changes nothing
+
+    const real = capture();
+    expect(await runGc([config], real.io)).toBe(0);
+    const lines = (text: string, verb: string) =>
+      text
+        .split('\n')
+        .filter((l) => l.startsWith(`${verb} `))
+        .map((l) => l.slice(verb.length + 1));
+    const dryLines = lines(dry.out.stdout, 'would remove');
+    expect(dryLines.length).toBeGreaterThan(0);
+    expect(lines(real.out.stdout, 'removed')).toEqual(dryLines);
+
+    const garbageBytes = orphan.bytes.length + untagged.blobs.reduce((n, b) => n + b.bytes.length, 0) + untagged.body.length + 700;
+    expect(dryLines).toContain(`manifest cli/app@${untagged.digest} (untagged)`);
+    expect(dryLines).toContain(`blob ${orphan.digest} 4096 bytes (unreferenced)`);
+    expect(dryLines.filter((l) => l.startsWith('upload cli/app '))).toHaveLength(1);
+    expect(dry.out.stdout).toContain(`perch gc --dry-run: would remove 4 blobs, 1 manifest, 0 tags, 3 links, 1 upload; would free ${garbageBytes} bytes\n`);
+    expect(real.out.stdout).toContain(`perch gc: removed 4 blobs, 1 manifest, 0 tags, 3 links, 1 upload; freed ${garbageBytes} bytes\n`);
+    expect(before - (await contentBytesOnDisk(root))).toBe(garbageBytes);
+
+    for (const live of [keep, index, sig]) await pullWhole(base, live);
+    const again = capture();
+    expect(await runGc(['--dry-run', config], again.io)).toBe(0);
+    expect(again.out.stdout).toBe('perch gc --dry-run: would remove 0 blobs, 0 manifests, 0 tags, 0 links, 0 uploads; would free 0 bytes\n');
+    await registry.close();
+  });
+
+  it('usage errors exit 2, a bad config or missing storage exit 1 with the reason', async () => {
+    const none = capture();
+    expect(await runGc([], none.io)).toBe(2);
+    expect(none.out.stderr).toContain('perch gc: CONFIG is missing');
+    const unknown = capture();
+    expect(await runGc(['--force', 'x.json'], unknown.io)).toBe(2);
+    expect(unknown.out.stderr).toContain('unknown option --force');
+
+    const bad = capture();
+    expect(await runGc([writeConfig('/tmp', { gcDealy: '1s' })], bad.io)).toBe(1);
+    expect(bad.out.stderr).toMatch(/invalid configuration\n.*storage\.gcDealy/);
+
+    const missing = capture();
+    const root = join(mkdtempSync(join(tmpdir(), 'perch-gc-cli-')), 'absent');
+    expect(await runGc([writeConfig(root)], missing.io)).toBe(1);
+    expect(missing.out.stderr).toContain(`perch gc: no registry storage at ${root}`);
+  });
+});
