@@ -72,7 +72,7 @@ export interface ZotRegistryArgs {
   htpasswdSecret?: string;
   /** Registry container requests and limits (default 100m/128Mi, 500m/512Mi). */
   resources?: { requests?: ResourceAmounts; limits?: ResourceAmounts };
-  /** Charts the seed Jobs push, as `name@version`; [] for none. */
+  /** Charts the seed Jobs push, as `name@version` or `name` (all versions) from perch's catalogue; [] for none. */
   seedCharts?: readonly string[];
   /** Publish the KEP-1755 ConfigMap kube-public/local-registry-hosting. */
   localRegistryHosting?: boolean;
