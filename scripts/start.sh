@@ -30,6 +30,12 @@ fi
 node registry-image/dist/perch.js serve "$config" &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT INT TERM
+# Wait until this server answers; if it died (port taken, bad config), say so and stop.
+for _ in $(seq 1 100); do
+  kill -0 $server 2>/dev/null || { echo "perch serve exited: see its message above (is port $port taken? try PERCH_PORT=5001)" >&2; exit 1; }
+  curl -sf "http://localhost:$port/startupz" >/dev/null 2>&1 && break
+  sleep 0.1
+done
 node registry-image/dist/perch.js seed --registry "http://localhost:$port" --timeout 30s
 echo
 echo "perch is serving on http://localhost:$port with the Roost test charts. Try:"
