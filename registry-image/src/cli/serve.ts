@@ -33,7 +33,18 @@ export async function runServe(args: string[]): Promise<number> {
   for (const warning of warnings) log.warn('configuration', { warning });
   const store = new FsStore(config.storage.rootDirectory, { durable: config.storage.commit });
   const auth = await createAuth(config, log);
-  const started = await startRegistry(config, { store, auth, log });
+  let started;
+  try {
+    started = await startRegistry(config, { store, auth, log });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EADDRINUSE' && code !== 'EACCES' && code !== 'EADDRNOTAVAIL') throw err;
+    const where = `${config.http.address}:${config.http.port}`;
+    const why = code === 'EADDRINUSE' ? 'is already in use by another process' : code === 'EACCES' ? 'needs privileges this user lacks' : 'is not an address of this machine';
+    log.error('cannot listen', { error: `${where} ${why}: set http.address/http.port in the config to a free address` });
+    auth.close();
+    return 1;
+  }
   const stop = (signal: string) => {
     log.always('shutting down', { signal });
     const timer = setTimeout(() => process.exit(0), SHUTDOWN_GRACE_MS);
