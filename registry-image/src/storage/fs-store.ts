@@ -25,6 +25,7 @@ import {
   type ReferrerDescriptor,
   type Store,
   type StoredManifest,
+  type TagInfo,
   type UploadSession,
 } from './types';
 
@@ -321,6 +322,25 @@ export class FsStore implements Store {
     } catch (err) {
       if (isNotFound(err)) return null;
       throw err;
+    }
+  }
+
+  /** The tag file's mtime is when it was last set: setTag replaces the file by rename. */
+  async tagInfo(repository: string, tag: string): Promise<TagInfo | null> {
+    let file;
+    try {
+      file = await fs.open(this.paths.tag(repository, tag), 'r');
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
+    // Read and stat through one descriptor: a concurrent setTag renames a new file over the
+    // path, and the digest and time must describe the same version.
+    try {
+      const [content, st] = await Promise.all([file.readFile('utf8'), file.stat()]);
+      return { digest: content.trim(), modifiedMs: st.mtimeMs };
+    } finally {
+      await file.close();
     }
   }
 

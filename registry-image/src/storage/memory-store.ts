@@ -6,12 +6,13 @@ import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { digestOf, parseDigest } from '../oci/digest';
 import { countingHasher } from './hashing';
-import { StorageError, type BlobStat, type ByteRange, type ReferrerDescriptor, type Store, type StoredManifest, type UploadSession } from './types';
+import { StorageError, type BlobStat, type ByteRange, type ReferrerDescriptor, type Store, type StoredManifest, type TagInfo, type UploadSession } from './types';
 
 interface Repo {
   blobs: Set<string>;
   manifests: Map<string, { mediaType: string; subject?: string }>;
-  tags: Map<string, string>;
+  /** Tag -> what it points at and when it was last set (the push date the UI shows). */
+  tags: Map<string, TagInfo>;
   referrers: Map<string, Map<string, ReferrerDescriptor>>;
 }
 
@@ -149,7 +150,7 @@ export class MemoryStore implements Store {
     const repo = this.repo(repository);
     const link = repo?.manifests.get(digest);
     if (!repo || !link) return false;
-    for (const [tag, target] of repo.tags) if (target === digest) repo.tags.delete(tag);
+    for (const [tag, target] of repo.tags) if (target.digest === digest) repo.tags.delete(tag);
     if (link.subject) repo.referrers.get(link.subject)?.delete(digest);
     repo.manifests.delete(digest);
     return true;
@@ -160,11 +161,16 @@ export class MemoryStore implements Store {
   }
 
   async setTag(repository: string, tag: string, digest: string): Promise<void> {
-    this.repo(repository, true)!.tags.set(tag, digest);
+    this.repo(repository, true)!.tags.set(tag, { digest, modifiedMs: Date.now() });
   }
 
   async resolveTag(repository: string, tag: string): Promise<string | null> {
-    return this.repo(repository)?.tags.get(tag) ?? null;
+    return this.repo(repository)?.tags.get(tag)?.digest ?? null;
+  }
+
+  async tagInfo(repository: string, tag: string): Promise<TagInfo | null> {
+    const info = this.repo(repository)?.tags.get(tag);
+    return info ? { ...info } : null;
   }
 
   async deleteTag(repository: string, tag: string): Promise<boolean> {

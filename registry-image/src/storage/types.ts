@@ -55,6 +55,12 @@ export interface StoredManifest {
   body: Buffer;
 }
 
+/** What a tag points at, and when it was last pointed there (a push date for people). */
+export interface TagInfo {
+  digest: string;
+  modifiedMs: number;
+}
+
 /** A descriptor as the referrers API lists it. */
 export interface ReferrerDescriptor {
   mediaType: string;
@@ -121,6 +127,8 @@ export interface Store {
   /** Atomically points `tag` at `digest` (which must be in the repository). */
   setTag(repository: string, tag: string, digest: string): Promise<void>;
   resolveTag(repository: string, tag: string): Promise<string | null>;
+  /** resolveTag plus the time the tag was last set; null when there is no such tag. */
+  tagInfo(repository: string, tag: string): Promise<TagInfo | null>;
   deleteTag(repository: string, tag: string): Promise<boolean>;
   /** Sorted lexically. */
   listTags(repository: string): Promise<string[]>;
