@@ -57,12 +57,13 @@ if [ "${PERCH_TEST_SETUP:-}" != skip ]; then
   fi
 fi
 
-build_rc=skip
+# The bundle is what the image runs and what the suites start as a child process.
+build_rc=0
 if [ -f registry-image/build.mjs ]; then
-  build_rc=0
   timed "build (registry-image/dist/perch.js)" npm run --silent build || build_rc=$?
 else
-  echo "[test] build: registry-image/build.mjs is not there yet, so there is no bundle; suites that start the server will fail"
+  echo "[test] build: registry-image/build.mjs is missing, so there is no server bundle: is the checkout complete?" >&2
+  build_rc=1
 fi
 
 # --- 2. type-check ---------------------------------------------------------------------------
@@ -75,9 +76,7 @@ timed "vitest" npx --no-install vitest run --coverage \
   --reporter=default --reporter=json --outputFile.json="$ART/vitest.json" "$@" || vitest_rc=$?
 
 # --- 4. summary ------------------------------------------------------------------------------
-checks=(--check "typecheck=$tsc_rc")
-[ "$build_rc" = skip ] || checks+=(--check "build=$build_rc")
-node test/helpers/summary.mjs "${checks[@]}" \
+node test/helpers/summary.mjs --check "build=$build_rc" --check "typecheck=$tsc_rc" \
   --vitest "$ART/vitest.json" --vitest-exit "$vitest_rc" \
   --junit-root "$ART/conformance" --since "$START_MS" \
   --coverage "$ART/coverage/coverage-summary.json"

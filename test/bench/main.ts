@@ -6,7 +6,7 @@
  * Usage: main.js [--quick] [--runs N] [a|b|c|d|e|auth ...]     (see docs/bench.md)
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchContext } from './harness';
@@ -86,7 +86,14 @@ async function main(): Promise<number> {
   const repoRoot = process.cwd();
   const base = chooseBaseDir();
   const workDir = mkdtempSync(join(base.dir, 'perch-bench-'));
-  const cleanup = () => rmSync(workDir, { recursive: true, force: true });
+  const logDir = join(repoRoot, 'test/artifacts/bench/logs');
+  const cleanup = () => {
+    // Keep the servers' logs (warnings and errors only, at log level warn) for a look later.
+    rmSync(logDir, { recursive: true, force: true });
+    mkdirSync(logDir, { recursive: true });
+    for (const f of readdirSync(workDir).filter((n) => n.endsWith('.log'))) copyFileSync(join(workDir, f), join(logDir, f));
+    rmSync(workDir, { recursive: true, force: true });
+  };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
       killAllServers();

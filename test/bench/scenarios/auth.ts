@@ -47,7 +47,7 @@ const ratioGoal: Goal = {
 };
 
 export async function authenticated(ctx: BenchContext): Promise<Table> {
-  const count = ctx.quick ? 60 : 300;
+  const count = ctx.quick ? 40 : 300;
   const concurrency = 32;
   const auth = makeHtpasswd(ctx.workDir);
   const notes: string[] = [];
@@ -65,7 +65,7 @@ export async function authenticated(ctx: BenchContext): Promise<Table> {
     id: 'auth',
     servers: planned,
     prepare: (run) => smallImages(`auth-run${run}`, count, 'bench-auth'),
-    warmup: (server, key) => warmUp(server.url, () => smallImages('auth-warm', 32, 'bench-auth'), creds(key)),
+    warmup: (server, key) => warmUp(server.url, () => smallImages('auth-warm', ctx.quick ? 8 : 32, 'bench-auth'), creds(key)),
     measure: (server, images, _run, key) => measureSmallImages(server, images, concurrency, ctx.log, creds(key)),
   });
   rmSync(auth.path, { force: true });

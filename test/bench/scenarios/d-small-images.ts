@@ -39,12 +39,12 @@ export async function measureSmallImages(server: RunningServer, images: Image[],
 }
 
 export async function manySmallImages(ctx: BenchContext): Promise<Table> {
-  const count = ctx.quick ? 120 : 500;
+  const count = ctx.quick ? 80 : 500;
   const concurrency = 32;
   const results = await runAlternating(ctx, {
     id: 'd',
     prepare: (run) => smallImages(`d-run${run}`, count, 'bench-d'),
-    warmup: (server) => warmUp(server.url, () => smallImages('d-warm', 64, 'bench-d')),
+    warmup: (server) => warmUp(server.url, () => smallImages('d-warm', ctx.quick ? 16 : 64, 'bench-d')),
     measure: (server, images) => measureSmallImages(server, images, concurrency, ctx.log),
   });
   return {
