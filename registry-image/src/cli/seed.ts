@@ -3,7 +3,7 @@
  * work; docs/seed.md describes the charts and the flags). Exit codes: 0 done, 1 failed,
  * 2 usage error. Progress goes to stdout, problems to stderr; neither ever shows a password.
  */
-import { parseSeedArgs, seed, SEED_ENV, SEED_USAGE, SeedError, type SeedDeps } from '../seed';
+import { parseSeedArgs, seed, SEED_ENV, SEED_NAMESPACE, SEED_USAGE, SeedError, type SeedDeps } from '../seed';
 
 export interface SeedIo {
   stdin?: NodeJS.ReadableStream;
@@ -41,9 +41,9 @@ export async function runSeed(argv: string[], env: NodeJS.ProcessEnv, io: SeedIo
     io.stdout.write(`done: ${pushed} pushed, ${results.length - pushed} already present\n`);
     const first = results[0];
     if (first) {
-      const [repository, tag] = first.reference.split(/:(?=[^:]*$)/);
+      // Helm 4 (and Helm 3 for hosts other than localhost) needs --plain-http for an http:// registry.
       const plain = options.registry.scheme === 'http' ? ' --plain-http' : '';
-      io.stdout.write(`try: helm pull oci://${repository} --version ${first.chart.version}${plain && tag ? plain : ''}\n`);
+      io.stdout.write(`try: helm pull oci://${options.registry.host}/${SEED_NAMESPACE}/${first.chart.name} --version ${first.chart.version}${plain}\n`);
     }
     return 0;
   } catch (err) {
