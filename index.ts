@@ -9,8 +9,7 @@
  * docs/pulumi.md explains every config key and output.
  */
 import * as pulumi from '@pulumi/pulumi';
-import { readStackConfig } from './components/stack-config';
-import { ZotRegistry } from './components/zot-registry';
+import { readStackConfig, ZotRegistry } from './components';
 
 const registry = new ZotRegistry('zot-registry', readStackConfig(new pulumi.Config()));
 

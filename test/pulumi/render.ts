@@ -23,7 +23,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { vi } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import type { ZotRegistryArgs } from '../../components/args';
-import { ZotRegistry } from '../../components/zot-registry';
+import { ZOT_REGISTRY_TYPE, ZotRegistry } from '../../components/zot-registry';
 import { RecordingMocks, type MockValues, type RecordedResource } from './mocks';
 
 export type { MockValues, RecordedResource } from './mocks';
@@ -37,6 +37,10 @@ export type StackConfig = Record<string, string | number | boolean | string[]>;
 
 export interface Rendered<O> {
   resources: RecordedResource[];
+  /** Every URN the mock engine handed out; a child's URN names its parent's type before `$`. */
+  urns: string[];
+  /** Output names the component published with registerOutputs. */
+  componentOutputKeys: string[];
   outputs: O;
   /** The one resource of this type (and logical name); throws if there is not exactly one. */
   find(type: string, name?: string): RecordedResource;
@@ -75,15 +79,28 @@ export function outputValue<T>(output: pulumi.Input<T>): Promise<T> {
   });
 }
 
-/**
- * Waits until every registration the program started has reached the mocks: the SDK's
- * disconnect drains its queue of outstanding resource RPCs first.
- */
-async function waitForRegistrations(): Promise<void> {
-  await pulumi.runtime.disconnect();
+interface EngineView {
+  urns: string[];
+  componentOutputKeys: string[];
 }
 
-function makeRendered<O>(resources: RecordedResource[], outputs: O): Rendered<O> {
+/**
+ * Waits until every registration the program started has reached the mocks (the SDK's
+ * disconnect drains its queue of outstanding resource RPCs first), then reads what the mock
+ * engine recorded: the URNs and the component's registered outputs.
+ */
+async function waitForRegistrations(): Promise<EngineView> {
+  // The SDK's mock monitor keeps a map urn -> {state}; it is not exported as a type.
+  const monitor = pulumi.runtime.getMonitor() as unknown as { resources: Map<string, { state: any }> };
+  await pulumi.runtime.disconnect();
+  const urns = [...monitor.resources.keys()];
+  const component = urns.find((urn) => urn.split('::')[2] === ZOT_REGISTRY_TYPE);
+  const state = component === undefined ? undefined : monitor.resources.get(component)!.state;
+  const outputs = state?.toJavaScript?.() ?? state ?? {};
+  return { urns, componentOutputKeys: Object.keys(outputs).sort() };
+}
+
+function makeRendered<O>(resources: RecordedResource[], outputs: O, engine: EngineView): Rendered<O> {
   const custom = resources.filter((r) => !r.type.startsWith('pulumi:providers:'));
   const find = (type: string, name?: string) => {
     const found = custom.filter((r) => r.type === type && (name === undefined || r.name === name));
@@ -99,6 +116,8 @@ function makeRendered<O>(resources: RecordedResource[], outputs: O): Rendered<O>
   };
   return {
     resources: custom,
+    urns: engine.urns,
+    componentOutputKeys: engine.componentOutputKeys,
     outputs,
     find,
     all: (type) => custom.filter((r) => r.type === type),
@@ -161,8 +180,8 @@ export async function renderProgram(options: RenderProgramOptions = {}): Promise
   for (const [key, value] of Object.entries(program)) {
     outputs[key] = pulumi.Output.isInstance(value) ? await outputValue(value) : value;
   }
-  await waitForRegistrations();
-  return { ...makeRendered(mocks.resources, outputs as unknown as ProgramOutputs), exports: program };
+  const engine = await waitForRegistrations();
+  return { ...makeRendered(mocks.resources, outputs as unknown as ProgramOutputs, engine), exports: program };
 }
 
 export interface RenderedComponent extends Rendered<ProgramOutputs> {
@@ -188,8 +207,8 @@ export async function renderComponent(
     seededCharts: await outputValue(registry.seededCharts),
     inClusterUrl: registry.inClusterUrl,
   };
-  await waitForRegistrations();
-  return { ...makeRendered(mocks.resources, outputs), registry };
+  const engine = await waitForRegistrations();
+  return { ...makeRendered(mocks.resources, outputs, engine), registry };
 }
 
 /** The registry Deployment's Pod spec, as recorded. */

@@ -16,7 +16,7 @@ import {
   TOKEN_KEY_FILE,
 } from '../../components/container-interface';
 import { CHECKSUM_ANNOTATION } from '../../components/registry-pod';
-import { registryPodSpec, renderProgram, type Rendered } from './render';
+import { registryPodSpec, renderComponent, renderProgram, type Rendered } from './render';
 
 const T = {
   namespace: 'kubernetes:core/v1:Namespace',
@@ -352,5 +352,29 @@ describe('Service and registryUrl', () => {
     const rendered = await renderProgram({ config: { ingressHost: 'registry.example.com', awaitLoadBalancer: false } });
     expect(rendered.outputs.registryUrl).toBe('http://registry.example.com');
     expect(rendered.find(T.ingress).inputs.metadata.annotations['pulumi.com/skipAwait']).toBe('true');
+  });
+});
+
+describe('the component', () => {
+  it('is the parent of every resource it creates, and publishes its outputs with registerOutputs', async () => {
+    const rendered = await renderProgram({
+      config: { authMode: 'token', ingressHost: 'r.example.com', httpRouteHost: 'g.example.com', httpRouteParentRefs: ['gw'], localRegistryHosting: true },
+    });
+    // urn:pulumi:<stack>::<project>::<parent type>$<type>::<name>
+    const children = rendered.urns.filter((urn) => urn.split('::')[2] !== T.component);
+    expect(children.length).toBe(rendered.resources.length - 1);
+    for (const urn of children) expect(urn.split('::')[2]!.startsWith(`${T.component}$`), urn).toBe(true);
+    expect(rendered.componentOutputKeys).toEqual(
+      expect.arrayContaining(['registryUrl', 'username', 'password', 'namespace', 'healthCheckUrl', 'tokenEndpoint', 'helmLoginCommand', 'seededCharts']),
+    );
+  });
+
+  it('renderComponent (for other suites) builds what the program builds from the same settings', async () => {
+    const fromArgs = await renderComponent({ authMode: 'token', serviceType: 'NodePort', externalHost: '10.0.0.106' });
+    const fromConfig = await renderProgram({ config: { authMode: 'token', serviceType: 'NodePort', externalHost: '10.0.0.106' } });
+    const inputs = (r: Rendered<unknown>) => Object.fromEntries(r.resources.map((x) => [`${x.type} ${x.name}`, x.inputs]));
+    expect(inputs(fromArgs)).toEqual(inputs(fromConfig));
+    expect(fromArgs.outputs).toEqual({ ...fromConfig.outputs });
+    expect(registryPodSpec(fromArgs).containers[0].args).toEqual(['serve', CONFIG_PATH]);
   });
 });
