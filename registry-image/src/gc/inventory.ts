@@ -60,15 +60,29 @@ export async function takeInventory(store: Store, signal?: AbortSignal): Promise
 
 async function repositoryInventory(store: Store, name: string, blobs: Map<string, BlobStat>, takenMs: number): Promise<RepositoryInventory> {
   const tags = new Map<string, string>();
-  for (const tag of await store.listTags(name)) {
+  await eachLimited(await store.listTags(name), async (tag) => {
     const digest = await store.resolveTag(name, tag);
     if (digest) tags.set(tag, digest);
-  }
+  });
   const manifests = new Map<string, ManifestFacts>();
-  for (const digest of await store.listManifests(name)) {
+  const digests = await store.listManifests(name);
+  await eachLimited(digests, async (digest) => {
     manifests.set(digest, await manifestFacts(store, name, digest, blobs, takenMs));
-  }
-  return { name, tags, manifests, links: await store.listRepositoryBlobs(name) };
+  });
+  // Listing order, whatever order the reads finished in: plans (and dry runs) come out alike.
+  const ordered = new Map(digests.filter((d) => manifests.has(d)).map((d) => [d, manifests.get(d)!]));
+  return { name, tags, manifests: ordered, links: await store.listRepositoryBlobs(name) };
+}
+
+/** Small reads, a few at a time: a collection should not wait on one file read after another. */
+const READS_IN_FLIGHT = 8;
+
+async function eachLimited<T>(items: T[], work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(READS_IN_FLIGHT, items.length) }, worker));
 }
 
 async function manifestFacts(store: Store, repository: string, digest: string, blobs: Map<string, BlobStat>, takenMs: number): Promise<ManifestFacts> {
