@@ -7,6 +7,7 @@
 import { once } from 'node:events';
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -37,8 +38,10 @@ interface FakeRegistry {
 
 type Gate = (req: IncomingMessage, res: ServerResponse) => boolean;
 
-async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ server: Server; port: number }> {
-  const server = createServer(handler);
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+async function listen(handler: Handler, tls?: { key: string; cert: string }): Promise<{ server: Server; port: number }> {
+  const server: Server = tls ? createHttpsServer(tls, handler) : createServer(handler);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return { server, port: (server.address() as AddressInfo).port };
@@ -59,7 +62,7 @@ async function body(req: IncomingMessage): Promise<Buffer> {
 }
 
 /** A registry that keeps what it is given in memory; `gate` may answer a request first (auth). */
-async function startFakeRegistry(gate: Gate = () => false, options: { digestOnHead?: boolean } = {}): Promise<FakeRegistry> {
+async function startFakeRegistry(gate: Gate = () => false, options: { digestOnHead?: boolean; tls?: { key: string; cert: string } } = {}): Promise<FakeRegistry> {
   const log: string[] = [];
   const manifests = new Map<string, Buffer>();
   const blobs = new Set<string>();
@@ -103,9 +106,9 @@ async function startFakeRegistry(gate: Gate = () => false, options: { digestOnHe
     } else {
       res.writeHead(404).end();
     }
-  });
+  }, options.tls);
   servers.push(server);
-  return { url: `http://127.0.0.1:${port}`, port, log, manifests, blobs, close: async () => {} };
+  return { url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`, port, log, manifests, blobs, close: async () => {} };
 }
 
 const options = (registry: string, argv: string[] = [], env: NodeJS.ProcessEnv = {}) =>
@@ -280,6 +283,45 @@ describe('skipping and refusals', () => {
     servers.push(server);
     const err = await seedError(seed(options(`http://127.0.0.1:${port}`), { chartsDir: CHARTS_DIR }));
     expect(err.message).toBe(`http://127.0.0.1:${port} does not answer as an OCI registry (GET /v2/ answered 404 not here); check --registry`);
+  });
+});
+
+describe('TLS', () => {
+  let tls: { key: string; cert: string } | undefined;
+  const selfSigned = async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { generate } = require('selfsigned') as typeof import('selfsigned');
+    const pems = await generate([{ name: 'commonName', value: '127.0.0.1' }], {
+      keySize: 2048,
+      algorithm: 'sha256',
+      extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }],
+    });
+    tls ??= { key: pems.private, cert: pems.cert };
+    return tls;
+  };
+
+  it('a certificate that does not verify stops seed at once, naming NODE_EXTRA_CA_CERTS and --insecure', async () => {
+    const registry = await startFakeRegistry(() => false, { tls: await selfSigned() });
+    const err = await seedError(seed(options(registry.url), { chartsDir: CHARTS_DIR }));
+    expect(err.message).toBe(
+      `the registry at ${registry.url} has a TLS certificate this machine does not trust (self-signed certificate): point NODE_EXTRA_CA_CERTS at the CA certificate that signed it, or pass --insecure to skip verification`,
+    );
+    expect(registry.log).toEqual([]);
+  });
+
+  it('--insecure accepts it and pushes over HTTPS', async () => {
+    const registry = await startFakeRegistry(() => false, { tls: await selfSigned() });
+    const results = await seed(options(registry.url, ['--insecure']), { chartsDir: CHARTS_DIR });
+    expect(results.map((r) => r.outcome)).toEqual(['pushed']);
+    expect(registry.manifests.has('roost-test/nginx-test:1.0.0')).toBe(true);
+  });
+
+  it('https:// to a plain-HTTP registry says so instead of waiting', async () => {
+    const registry = await startFakeRegistry();
+    const err = await seedError(seed(options(registry.url.replace('http:', 'https:')), { chartsDir: CHARTS_DIR }));
+    expect(err.message).toBe(
+      `the registry at https://127.0.0.1:${registry.port} does not answer in TLS (wrong version number); if it serves plain HTTP, use --registry http://127.0.0.1:${registry.port}`,
+    );
   });
 });
 

@@ -45,6 +45,9 @@ const MANIFEST_ACCEPT = [
   'application/vnd.docker.distribution.manifest.list.v2+json',
 ].join(', ');
 
+/** Node's codes for a certificate that does not verify (OpenSSL's X509_V_ERR_* names, and the host name check). */
+const TLS_VERIFY_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/;
+
 /** Statuses that mean "not ready yet" while waiting for the registry (a proxy or a starting pod). */
 const TRANSIENT = new Set([429, 500, 502, 503, 504]);
 
@@ -67,8 +70,21 @@ export class RegistryClient {
     try {
       response = await this.options.transport({ method: 'GET', url: `${this.origin}/v2/`, timeoutMs });
     } catch (err) {
-      if (err instanceof ConnectionError) return { ready: false, reason: err.reason };
-      throw err;
+      if (!(err instanceof ConnectionError)) throw err;
+      // Waiting does not fix a certificate or a protocol mismatch: say so at once.
+      if (err.code && TLS_VERIFY_CODES.test(err.code)) {
+        throw new SeedError(
+          'protocol',
+          // Node appends its own advice after ";" (--use-system-ca); ours follows instead.
+          `the registry at ${this.origin} has a TLS certificate this machine does not trust (${err.reason.split(';')[0]}): point NODE_EXTRA_CA_CERTS at the CA certificate that signed it, or pass --insecure to skip verification`,
+        );
+      }
+      if (err.code === 'EPROTO' && this.options.endpoint.scheme === 'https') {
+        // OpenSSL's message is a long internal trace; its last words are the useful part.
+        const why = /wrong version number|packet length too long|unknown protocol/.exec(err.reason)?.[0] ?? err.reason.split('\n')[0];
+        throw new SeedError('protocol', `the registry at ${this.origin} does not answer in TLS (${why}); if it serves plain HTTP, use --registry http://${this.options.endpoint.host}`);
+      }
+      return { ready: false, reason: err.reason };
     }
     if (response.status === 200) return { ready: true };
     if (response.status === 401) {
