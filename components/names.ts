@@ -4,7 +4,6 @@
  * through ZotRegistryArgs.names.
  */
 import { createHash } from 'node:crypto';
-import { REGISTRY_PORT } from './container-interface';
 
 export interface ResourceNames {
   deployment: string;
@@ -36,9 +35,9 @@ export const LOCAL_REGISTRY_HOSTING = { namespace: 'kube-public', name: 'local-r
 /** The cluster DNS domain; kubelet's default, which nearly every cluster keeps. */
 export const CLUSTER_DOMAIN = 'cluster.local';
 
-/** host:port of the Service inside the cluster; the seed Jobs push here. */
-export function inClusterHost(service: string, namespace: string): string {
-  return `${service}.${namespace}.svc.${CLUSTER_DOMAIN}:${REGISTRY_PORT}`;
+/** host:port of the Service inside the cluster (its `port`, default 5000); the seed Jobs push here. */
+export function inClusterHost(service: string, namespace: string, port: number): string {
+  return `${service}.${namespace}.svc.${CLUSTER_DOMAIN}:${port}`;
 }
 
 export interface SeedChart {

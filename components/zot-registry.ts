@@ -85,7 +85,8 @@ export class ZotRegistry extends pulumi.ComponentResource {
       this.namespace = pulumi.output(s.namespace);
     }
     const namespace = this.namespace;
-    this.inClusterUrl = `http://${inClusterHost(names.service, s.namespace)}`;
+    const inCluster = inClusterHost(names.service, s.namespace, s.port);
+    this.inClusterUrl = `http://${inCluster}`;
 
     // ── Credentials ────────────────────────────────────────────────────────────────────
     this.username = pulumi.output(s.username);
@@ -238,7 +239,6 @@ export class ZotRegistry extends pulumi.ComponentResource {
     );
 
     // ── URLs ───────────────────────────────────────────────────────────────────────────
-    const inCluster = inClusterHost(names.service, s.namespace);
     this.registryUrl = pulumi
       .all([this.service.spec, this.service.status])
       .apply(([spec, status]) => {

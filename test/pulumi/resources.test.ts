@@ -330,6 +330,11 @@ describe('Service and registryUrl', () => {
     expect(rendered.find(T.service).inputs.spec.ports[0].port).toBe(8080);
     expect(rendered.find(T.service).inputs.spec.ports[0].targetPort).toBe('registry');
     expect(rendered.outputs.registryUrl).toBe('http://10.0.0.106:8080');
+    // Inside the cluster the Service port counts too: the seed Jobs push there.
+    expect(rendered.outputs.inClusterUrl).toBe('http://zot-registry-service.zot-registry.svc.cluster.local:8080');
+    for (const job of rendered.all(T.job)) {
+      expect(job.inputs.spec.template.spec.containers[0].args).toContain('http://zot-registry-service.zot-registry.svc.cluster.local:8080');
+    }
   });
 
   it('NodePort: externalHost with the allocated node port, or the configured one', async () => {
