@@ -97,6 +97,9 @@ export class FsStore implements Store {
       return true;
     } catch (err) {
       if (isNotFound(err)) return false;
+      // Setting times needs ownership: a blob another user wrote (a volume carried over from
+      // another image) exists but keeps its age, so GC's grace is not refreshed for it.
+      if ((err as NodeJS.ErrnoException).code === 'EPERM') return true;
       throw err;
     }
   }
