@@ -4,8 +4,8 @@
  * timer does not keep the process alive, and stop() aborts a run between batches and waits
  * for it, so a shutdown is quick and leaves nothing half done (every removal is one call).
  *
- * start() also loads the usage totals (quota/usage.ts) so the first push does not pay for the
- * scan, and every run keeps them in step with what it removed.
+ * start() also loads the usage totals (quota/usage.ts), GC or not, so the first push does not
+ * pay for the scan; every run keeps them in step with what it removed.
  */
 import type { PerchConfig } from '../config/types';
 import type { Logger } from '../log';
@@ -15,7 +15,7 @@ import { collectGarbage, gcOptionsFrom } from './collector';
 import type { GcReport } from './report';
 
 export interface GcScheduler {
-  /** Starts the timer (a no-op when storage.gc is false or gcInterval is 0). */
+  /** Loads the usage totals and starts the timer (no timer when storage.gc is false or gcInterval is 0). */
   start(): void;
   /** Stops the timer and waits for a run in progress, which stops at its next batch. */
   stop(): Promise<void>;
@@ -77,13 +77,14 @@ export function createGcScheduler(store: Store, config: PerchConfig, log: Logger
     history,
     start() {
       if (!stopped) return;
+      // The quota totals are needed with or without GC: load them now, not at the first push.
+      usage.ready().catch((err) => log.error('storage usage scan failed', { error: String(err) }));
       if (!gc || gcIntervalMs <= 0) {
         log.info('gc off', { reason: gc ? 'storage.gcInterval is 0' : 'storage.gc is false' });
         return;
       }
       stopped = false;
       abort = new AbortController();
-      usage.ready().catch((err) => log.error('storage usage scan failed', { error: String(err) }));
       log.info('gc on', { intervalMs: gcIntervalMs, delayMs: config.storage.gcDelayMs, uploadTTLMs: config.perch.uploadTTLMs });
       schedule();
     },
