@@ -40,6 +40,6 @@ node registry-image/dist/perch.js seed --registry "http://localhost:$port" --tim
 echo
 echo "perch is serving on http://localhost:$port with the Roost test charts. Try:"
 echo "  curl http://localhost:$port/v2/_catalog"
-echo "  helm pull oci://localhost:$port/roost-test/nginx-test --version 1.0.0"
+echo "  helm pull oci://localhost:$port/roost-test/nginx-test --version 1.0.0 --plain-http"
 echo "Ctrl-C stops it."
 wait $server
