@@ -5,11 +5,13 @@
  * `startRegistry` opens the store and listens.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Auth, Identity } from './auth/types';
 import type { PerchConfig, PolicyAction } from './config/types';
 import { RegistryError } from './http/errors';
 import type { RegistryParts, RequestContext } from './http/context';
+import type { RegistryHooks, TlsServing } from './http/hooks';
 import { API_VERSION_HEADER, pathOf, writeError } from './http/respond';
 import { matchRoute, TOKEN_ROUTE } from './http/routes';
 import type { Logger } from './log';
@@ -29,8 +31,10 @@ function decodePath(req: IncomingMessage): string {
   }
 }
 
-export function createRegistry(parts: RegistryParts): Registry {
+/** `hooks` (http/hooks.ts): extra routes, request observers, a rate limiter, response headers. */
+export function createRegistry(parts: RegistryParts, hooks: RegistryHooks = {}): Registry {
   const { auth, log } = parts;
+  const observers = hooks.observers ?? [];
 
   /** What the access log says of a request; filled in as the request is understood. */
   interface RequestRecord {
@@ -42,8 +46,11 @@ export function createRegistry(parts: RegistryParts): Registry {
     res.setHeader(API_VERSION_HEADER[0], API_VERSION_HEADER[1]);
     // Registry answers are data, never pages: browsers must not sniff them into HTML.
     res.setHeader('X-Content-Type-Options', 'nosniff');
+    if (hooks.headers) for (const [name, value] of Object.entries(hooks.headers(req))) res.setHeader(name, value);
     const path = decodePath(req);
-    const match = matchRoute(path);
+    const match = matchRoute(path, hooks.routes);
+    // Before authentication, so a flood costs no password checks.
+    hooks.limiter?.admit(req, match?.route.name ?? record.route);
     if (!match) throw new RegistryError('NOT_FOUND', `no route for ${req.method} ${pathOf(req)}`);
     const { route, params } = match;
     record.route = route.name;
@@ -79,8 +86,28 @@ export function createRegistry(parts: RegistryParts): Registry {
     // The socket's counter runs across every request of a kept-alive connection.
     const bytesBefore = req.socket?.bytesRead ?? 0;
     const record: RequestRecord = { route: 'unknown', user: null };
+    if (observers.length) {
+      for (const observer of observers) observer.requestStarted?.(req);
+      // 'close' comes once per response, also when the client left before it was complete.
+      res.once('close', () => {
+        const event = {
+          req,
+          res,
+          method: req.method ?? '',
+          route: record.route,
+          status: res.statusCode,
+          durationSeconds: Number(process.hrtime.bigint() - started) / 1e9,
+          completed: res.writableFinished,
+        };
+        for (const observer of observers) observer.requestFinished(event);
+      });
+    }
     dispatch(req, res, record)
-      .catch((err) => writeError(req, res, err, log))
+      .catch((err) => {
+        // An error answer is about this moment (a missing tag may be pushed next): never cache it.
+        if (!res.headersSent) res.setHeader('Cache-Control', 'no-store');
+        writeError(req, res, err, log);
+      })
       .finally(() => {
         if (!log.enabled('info')) return;
         const finish = () =>
@@ -112,13 +139,19 @@ export interface StartDeps {
   store: Store;
   auth: Auth;
   log: Logger;
+  hooks?: RegistryHooks;
+  /** Serve HTTPS with this (tls/index.ts); plain HTTP without. */
+  tls?: TlsServing;
 }
 
 /** Opens the store, starts listening on config.http.address:port and logs "listening". */
 export async function startRegistry(config: PerchConfig, deps: StartDeps): Promise<StartedRegistry> {
   await deps.store.init();
-  const registry = createRegistry({ config, ...deps });
-  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, registry.handle);
+  const { hooks, tls, ...parts } = deps;
+  const registry = createRegistry({ config, ...parts }, hooks);
+  const options = { keepAliveTimeout: 65_000, requestTimeout: 0 };
+  const server = tls ? createHttpsServer({ ...options, ...tls.options }, registry.handle) : createServer(options, registry.handle);
+  const stopTls = tls?.attach?.(server as HttpsServer);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.http.port, config.http.address, () => resolve());
@@ -132,6 +165,7 @@ export async function startRegistry(config: PerchConfig, deps: StartDeps): Promi
     close: () =>
       new Promise<void>((resolve) => {
         deps.auth.close();
+        stopTls?.();
         server.close(() => resolve());
         server.closeIdleConnections();
       }),

@@ -5,6 +5,10 @@
  *   'none'          no credentials looked at (probes, the token endpoint)
  *   'authenticated' the caller must pass authentication (the API base, the catalog)
  *   a PolicyAction  that action on the route's repository
+ *
+ * `perch serve` adds routes that depend on its configuration and tried before these
+ * (RegistryHooks.routes in http/hooks.ts): GET /health (handlers/health-report.ts) and, with
+ * extensions.metrics.enable, the metrics path (metrics/route.ts).
  */
 import type { PolicyAction } from '../config/types';
 import * as blobs from '../handlers/blobs';
@@ -80,10 +84,15 @@ export interface RouteMatch {
   params: Record<string, string>;
 }
 
-export function matchRoute(path: string): RouteMatch | undefined {
-  for (const route of ROUTES) {
+function matchIn(routes: readonly Route[], path: string): RouteMatch | undefined {
+  for (const route of routes) {
     const m = route.pattern.exec(path);
     if (m) return { route, params: { ...(m.groups ?? {}) } };
   }
   return undefined;
+}
+
+/** Matches `extra` routes first (those perch serve adds), then the table. */
+export function matchRoute(path: string, extra: readonly Route[] = []): RouteMatch | undefined {
+  return matchIn(extra, path) ?? matchIn(ROUTES, path);
 }
