@@ -9,6 +9,8 @@ import { ConfigError, loadConfig } from '../config';
 import { createLogger } from '../log';
 import { startRegistry } from '../server';
 import { FsStore } from '../storage/fs-store';
+import { prepareTls } from '../tls';
+import { operationsHooks } from './serve-hooks';
 
 /** How long a shutdown waits for in-flight requests before it exits anyway. */
 const SHUTDOWN_GRACE_MS = 25_000;
@@ -32,10 +34,13 @@ export async function runServe(args: string[]): Promise<number> {
   const log = createLogger(config.log.level);
   for (const warning of warnings) log.warn('configuration', { warning });
   const store = new FsStore(config.storage.rootDirectory, { durable: config.storage.commit });
+  // Before auth starts its pollers: a certificate that does not load ends the process here.
+  const tls = await prepareTls(config, log);
   const auth = await createAuth(config, log);
+  const { hooks } = operationsHooks(config, { store, log, tls, startedMs: Date.now() });
   let started;
   try {
-    started = await startRegistry(config, { store, auth, log });
+    started = await startRegistry(config, { store, auth, log, hooks, tls });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'EADDRINUSE' && code !== 'EACCES' && code !== 'EADDRNOTAVAIL') throw err;
