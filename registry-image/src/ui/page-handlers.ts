@@ -1,0 +1,81 @@
+/**
+ * The page, its script, styles and icon, and the sign-in step. None of these carries registry
+ * data, so they need no credentials; everything the page shows comes from the data endpoints
+ * (api-handlers.ts), which need the same access as the API.
+ */
+import { basicChallenge } from '../auth/challenge';
+import type { RequestContext } from '../http/context';
+import { RegistryError } from '../http/errors';
+import { ICON_SVG } from './assets/icon';
+import { PAGE_HTML } from './assets/page';
+import { APP_SCRIPT } from './assets/script';
+import { STYLES_CSS } from './assets/styles';
+import { asset, requireUi, SECURITY_HEADERS, sendAsset, type Asset } from './respond';
+
+const PAGE = asset('text/html; charset=utf-8', PAGE_HTML);
+/** Served under /_ui/<name>; the route's pattern lists the same names. */
+const ASSETS: Readonly<Record<string, Asset>> = {
+  'app.js': asset('text/javascript; charset=utf-8', APP_SCRIPT),
+  'app.css': asset('text/css; charset=utf-8', STYLES_CSS),
+  'icon.svg': asset('image/svg+xml', ICON_SVG),
+};
+
+export async function page(ctx: RequestContext): Promise<void> {
+  requireUi(ctx);
+  sendAsset(ctx, PAGE);
+}
+
+export async function staticAsset(ctx: RequestContext): Promise<void> {
+  requireUi(ctx);
+  const file = ASSETS[ctx.params.asset];
+  if (!file) throw new RegistryError('NOT_FOUND', `no UI file ${ctx.params.asset}`);
+  sendAsset(ctx, file);
+}
+
+/** What a person sees after cancelling the browser's sign-in dialog: no data, a way back. */
+const SIGN_IN_CANCELLED = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign in · perch registry</title>
+<link rel="stylesheet" href="/_ui/app.css"></head><body><main><section class="notice"><h1>Not signed in</h1>
+<p>Sign in with a user name and password from the registry's htpasswd file (the ones <code>docker login</code> and <code>helm registry login</code> take).</p>
+<p><a class="button" href="/_ui/login">Try again</a> <a href="/">Back to the registry</a></p></section></main></body></html>
+`;
+
+/**
+ * GET /_ui/login: where "Sign in" leads. Browsers only show their login dialog for a Basic
+ * challenge, so this answers one whatever perch.auth.challenge says (Basic credentials are
+ * accepted in Bearer mode too; auth/registry-auth.ts). Once the browser has credentials for
+ * /_ui/, it sends them with every /_ui/api/ request (RFC 7617 §2.2: the protection space
+ * covers the paths below the one that asked), so the page works in both modes.
+ */
+export async function login(ctx: RequestContext): Promise<void> {
+  requireUi(ctx);
+  const { auth, config } = ctx.parts;
+  if (!config.http.auth?.htpasswd) {
+    redirectHome(ctx); // no logins configured: there is nothing to sign in to
+    return;
+  }
+  let username: string | null = null;
+  try {
+    username = (await auth.authenticate(ctx.req)).username;
+  } catch (err) {
+    // Wrong password or a stale token: ask again, with the challenge a browser understands.
+    if (!(err instanceof RegistryError) || err.status !== 401) throw err;
+  }
+  if (username !== null) {
+    redirectHome(ctx);
+    return;
+  }
+  const body = Buffer.from(SIGN_IN_CANCELLED);
+  ctx.res.writeHead(401, {
+    ...SECURITY_HEADERS,
+    'WWW-Authenticate': basicChallenge(config.http.realm ?? 'perch'),
+    'Cache-Control': 'no-store',
+    'Content-Type': 'text/html; charset=utf-8',
+    'Content-Length': body.length,
+  });
+  ctx.res.end(ctx.req.method === 'HEAD' ? undefined : body);
+}
+
+function redirectHome(ctx: RequestContext): void {
+  ctx.res.writeHead(303, { ...SECURITY_HEADERS, Location: '/', 'Cache-Control': 'no-store', 'Content-Length': 0 });
+  ctx.res.end();
+}
