@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { createAuth } from '../auth';
 import { ConfigError, loadConfig } from '../config';
+import { createGcScheduler } from '../gc/scheduler';
 import { createLogger } from '../log';
 import { startRegistry } from '../server';
 import { FsStore } from '../storage/fs-store';
@@ -37,7 +38,8 @@ export async function runServe(args: string[]): Promise<number> {
   // Before auth starts its pollers: a certificate that does not load ends the process here.
   const tls = await prepareTls(config, log);
   const auth = await createAuth(config, log);
-  const { hooks } = operationsHooks(config, { store, log, tls, startedMs: Date.now() });
+  const gc = createGcScheduler(store, config, log);
+  const { hooks } = operationsHooks(config, { store, log, tls, gc, startedMs: Date.now() });
   let started;
   try {
     started = await startRegistry(config, { store, auth, log, hooks, tls });
@@ -50,11 +52,13 @@ export async function runServe(args: string[]): Promise<number> {
     auth.close();
     return 1;
   }
+  // After the store is open: loads the quota totals and, with storage.gc, starts collecting.
+  gc.start();
   const stop = (signal: string) => {
     log.always('shutting down', { signal });
     const timer = setTimeout(() => process.exit(0), SHUTDOWN_GRACE_MS);
     timer.unref();
-    started.close().then(() => process.exit(0));
+    Promise.all([gc.stop(), started.close()]).then(() => process.exit(0));
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
