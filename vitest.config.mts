@@ -25,6 +25,8 @@ export default defineConfig({
       exclude: ['**/*.d.ts'],
       reporter: ['text-summary', 'json-summary', 'html'],
       reportsDirectory: 'test/artifacts/coverage',
+      // A failing test must not hide the coverage map of everything else.
+      reportOnFailure: true,
     },
   },
 });
