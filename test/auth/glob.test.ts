@@ -4,7 +4,7 @@
  * restricted to the cases that can occur with repository names, plus zot-style keys.
  */
 import { describe, expect, it } from 'vitest';
-import { compileGlob, globMatch } from '../../registry-image/src/auth/glob';
+import { compileGlob, globMatch } from '../../registry-image/src/oci/repository-glob';
 
 const CASES: Array<[pattern: string, name: string, matches: boolean]> = [
   ['abc', 'abc', true],

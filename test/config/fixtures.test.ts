@@ -234,7 +234,7 @@ const ROWS: Row[] = [
     file: 'broken-access-control.json',
     errors: [
       /http\.accessControl: grants access to users .* but no login is configured; add http\.auth\.htpasswd\.path, or grant only anonymousPolicy/,
-      /http\.accessControl\.repositories\["team\/\[abc"\]: the repository pattern has a "\[" without its closing "\]"/,
+      /http\.accessControl\.repositories\["team\/\[abc"\]: the repository pattern is not a valid glob: a "\[" has no closing "\]"/,
       /policies\[0\]\.actions: "push" is not an action; zot's actions are "read", "create", "update", "delete"/,
     ],
   },

@@ -15,7 +15,7 @@
  */
 import { grantsToLoggedInUsers } from '../config/read-access-control';
 import type { AccessControlConfig, Policy, PolicyAction, RepositoryPolicy } from '../config/types';
-import { compileGlob } from './glob';
+import { compileGlob } from '../oci/repository-glob';
 
 interface CompiledKey {
   pattern: string;

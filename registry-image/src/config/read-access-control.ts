@@ -7,7 +7,7 @@
  * whatever the file says. perch lowercases them too, and lowercases group names where policies
  * refer to them, so `"groups": ["Admins"]` finds the group `Admins` (zot would miss it).
  */
-import { globPatternProblem } from './glob-pattern';
+import { repositoryGlobProblem } from '../oci/repository-glob';
 import type { Section } from './section';
 import type { AccessControlConfig, Policy, PolicyAction, RepositoryPolicy } from './types';
 
@@ -21,7 +21,7 @@ export function readAccessControl(s: Section): AccessControlConfig {
 
   const repositories: AccessControlConfig['repositories'] = {};
   for (const { key, section } of s.entries('repositories')) {
-    const problem = globPatternProblem(key);
+    const problem = repositoryGlobProblem(key);
     if (problem) section.problem(undefined, `the repository pattern ${problem}; patterns are globs such as "**", "team/*" or "tmp/**"`);
     repositories[key.toLowerCase()] = readRepositoryPolicy(section);
   }

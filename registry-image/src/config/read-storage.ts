@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { DEFAULTS } from './defaults';
-import { globPatternProblem } from './glob-pattern';
+import { repositoryGlobProblem } from '../oci/repository-glob';
 import type { Section } from './section';
 import type { PerchConfig, RetentionKeepRules, RetentionPolicy } from './types';
 
@@ -44,7 +44,7 @@ function readRetention(s: Section, gc: boolean, gcDelayMs: number): NonNullable<
 function readPolicy(s: Section): RetentionPolicy {
   const repositories = s.strings('repositories') ?? [];
   for (const pattern of repositories) {
-    const problem = globPatternProblem(pattern);
+    const problem = repositoryGlobProblem(pattern);
     if (problem) s.problem('repositories', `the pattern ${JSON.stringify(pattern)} ${problem}`);
   }
   const policy: RetentionPolicy = {

@@ -24,7 +24,7 @@
  * manifest blob's mtime, which a re-push or a reference check refreshes, so it can only make
  * something look more recent. Tagged manifests are never removed as referrers.
  */
-import { globMatch } from '../auth/glob';
+import { globMatch } from '../oci/repository-glob';
 import type { PerchConfig, RetentionKeepRules, RetentionPolicy } from '../config/types';
 import type { ManifestFacts, RepositoryInventory } from './inventory';
 

@@ -12,7 +12,7 @@
  *   `{a,b}`  either alternative (alternatives may nest and hold `/`)
  *   `\x`     the character x itself
  * The cases are pinned against doublestar's own test table in test/auth/glob.test.ts.
- * The config loader already refused patterns that do not compile (config/glob-pattern.ts);
+ * The config loader already refused patterns that do not compile (repositoryGlobProblem below);
  * `compileGlob` still throws on them rather than guessing.
  */
 
@@ -137,4 +137,19 @@ export function compileGlob(pattern: string): RegExp {
 
 export function globMatch(pattern: string, name: string): boolean {
   return compileGlob(pattern).test(name);
+}
+
+/**
+ * Why `pattern` is not a usable repository glob, or undefined when it is. The config loader
+ * refuses such patterns at load time (zot refuses them too, through doublestar's
+ * ValidatePattern), so the matcher above never meets them at request time.
+ */
+export function repositoryGlobProblem(pattern: string): string | undefined {
+  if (pattern === '') return 'is empty';
+  try {
+    compileGlob(pattern);
+    return undefined;
+  } catch (err) {
+    return `is not a valid glob: ${(err as Error).message}`;
+  }
 }
