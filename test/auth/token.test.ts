@@ -248,6 +248,16 @@ describe('http.externalUrl', () => {
   });
 });
 
+describe('behind a TLS-ending proxy (an Ingress)', () => {
+  it('names an https realm when X-Forwarded-Proto says https', async () => {
+    const { server } = await setup({});
+    const challenge = (await server.request('GET', '/v2/', { headers: { Host: 'registry.example.com', 'X-Forwarded-Proto': 'https' } })).headers['www-authenticate'];
+    expect(challenge).toBe('Bearer realm="https://registry.example.com/v2/token",service="registry.example.com"');
+    const direct = (await server.request('GET', '/v2/', { headers: { Host: 'registry.example.com' } })).headers['www-authenticate'];
+    expect(direct).toBe('Bearer realm="http://registry.example.com/v2/token",service="registry.example.com"');
+  });
+});
+
 describe('without a login method', () => {
   it('lets everyone do everything and has no token service (zot without http.auth)', async () => {
     const config = makeConfig({});

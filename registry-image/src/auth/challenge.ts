@@ -7,8 +7,10 @@
  *   Bearer realm="...",service="...",error="invalid_token"
  *
  * The realm and service come from http.externalUrl when set (a registry behind a proxy), else
- * from the request: its Host header and whether it arrived over TLS. A Host header that is not
- * a plain host[:port] is not echoed; the listening address stands in for it.
+ * from the request: its Host header and whether it arrived over TLS, or, behind a TLS-ending
+ * proxy such as a Kubernetes Ingress, the proxy's X-Forwarded-Proto. (Trusting that header is
+ * safe here: it only decides where the caller itself is sent for a token.) A Host header that
+ * is not a plain host[:port] is not echoed; the listening address stands in for it.
  */
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
@@ -45,7 +47,8 @@ function fromBaseUrl(base: string): ChallengeContext {
 export function requestChallengeContext(req: IncomingMessage, config: PerchConfig): ChallengeContext {
   if (config.http.externalUrl) return fromBaseUrl(config.http.externalUrl);
   const header = req.headers.host;
-  const encrypted = (req.socket as TLSSocket).encrypted === true;
+  const forwarded = String(req.headers['x-forwarded-proto'] ?? '').split(',')[0].trim().toLowerCase();
+  const encrypted = forwarded === 'https' || (forwarded !== 'http' && (req.socket as TLSSocket).encrypted === true);
   const host = header && header.length <= 262 && PLAIN_HOST.test(header) ? header : listenHost(config);
   return { realm: `${encrypted ? 'https' : 'http'}://${host}${TOKEN_PATH}`, service: host };
 }
