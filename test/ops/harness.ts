@@ -31,6 +31,8 @@ export interface RequestOptions {
   ca?: string | Buffer;
   /** HTTPS: the name the certificate must carry (SNI and verification). */
   servername?: string;
+  /** HTTPS: a client certificate to present. */
+  clientCertificate?: { cert: string; key: string };
 }
 
 /** One request on a fresh connection (agent: false), so each HTTPS request does its own handshake. */
@@ -49,7 +51,7 @@ export function send(url: string, options: RequestOptions = {}): Promise<Reply> 
     };
     const common = { method: options.method ?? 'GET', headers, agent: false as const };
     const req = https
-      ? httpsRequest(target, { ...common, ca: options.ca, servername: options.servername }, callback)
+      ? httpsRequest(target, { ...common, ca: options.ca, servername: options.servername, ...options.clientCertificate }, callback)
       : httpRequest(target, common, callback);
     req.on('error', reject);
     req.end(body);

@@ -5,6 +5,7 @@
  * http.accessControl.metrics.
  */
 import { mkdtempSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +18,7 @@ describe('the exposition parser', () => {
   // It has to refuse what Prometheus refuses, or the suite below proves nothing about format.
   it.each([
     ['a value that is not a number', '# TYPE x counter\nx 1.2.3\n'],
+    ['a word for a value', '# TYPE x counter\nx none\n'],
     ['an unquoted label value', '# TYPE x counter\nx{a=b} 1\n'],
     ['a duplicate series', '# TYPE x counter\nx{a="1"} 1\nx{a="1"} 2\n'],
     ['a TYPE after samples', 'x 1\n# TYPE x counter\n'],
@@ -189,6 +191,34 @@ describe('who may read /metrics', () => {
       expect((await send(`${off.url}/metrics`)).status).toBe(404);
     } finally {
       await off.stop();
+    }
+  });
+});
+
+describe('a client that goes away mid-request', () => {
+  it('leaves no request in flight, and is counted as 499 on its route', async () => {
+    const registry = await startRegistry({ config: { extensions: { metrics: { enable: true } } } });
+    try {
+      const started = await send(`${registry.url}/v2/gone/app/blobs/uploads/`, { method: 'POST' });
+      const location = started.headers.location!;
+      // A PATCH that promises 1 MiB, sends 1 KiB, and hangs up.
+      await new Promise<void>((resolve) => {
+        const req = request(`${registry.url}${location}`, { method: 'PATCH', headers: { 'Content-Length': 1024 * 1024, 'Content-Type': 'application/octet-stream' } });
+        req.on('error', () => resolve());
+        req.write(Buffer.alloc(1024, 'x'), () => setTimeout(() => req.destroy(), 100));
+        req.on('close', () => resolve());
+      });
+      let metrics = parseExposition('');
+      for (let i = 0; i < 40; i++) {
+        metrics = parseExposition((await send(`${registry.url}/metrics`)).body.toString());
+        if (metrics.value('registry_http_requests_total', { method: 'PATCH', route: 'upload', status: '499' }) === 1) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(metrics.value('registry_http_requests_total', { method: 'PATCH', route: 'upload', status: '499' })).toBe(1);
+      expect(metrics.value('registry_http_in_flight_requests')).toBe(1); // the scrape itself
+      expect(metrics.value('registry_storage_blob_upload_total')).toBe(0);
+    } finally {
+      await registry.stop();
     }
   });
 });

@@ -35,10 +35,14 @@ const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const TYPES: MetricType[] = ['counter', 'gauge', 'histogram', 'summary', 'untyped'];
 
+/**
+ * Prometheus reads values with Go's strconv.ParseFloat, which takes NaN and Inf in any case
+ * (prom-client writes "Nan" for an empty event-loop histogram), so this does too.
+ */
 function parseValue(text: string, line: number): number {
-  if (text === '+Inf' || text === 'Inf') return Infinity;
-  if (text === '-Inf') return -Infinity;
-  if (text === 'NaN') return NaN;
+  if (/^\+?inf(inity)?$/i.test(text)) return Infinity;
+  if (/^-inf(inity)?$/i.test(text)) return -Infinity;
+  if (/^nan$/i.test(text)) return NaN;
   if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) throw new Error(`line ${line}: ${JSON.stringify(text)} is not a sample value`);
   return Number(text);
 }

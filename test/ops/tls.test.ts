@@ -153,4 +153,25 @@ describe('http.tls with cert and key', () => {
     expect(failed).toMatch(/exited with 1/);
     expect(failed).toContain(`http.tls.cert ${join(dir, 'nope.pem')} cannot be read (ENOENT)`);
   });
+
+  it('with cacert: clients without a certificate connect, a certificate from that CA is accepted, any other is refused (zot: VerifyClientCertIfGiven)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'perch-tls-'));
+    const server = await makePair('mtls.roost.test');
+    const ca = await generate([{ name: 'commonName', value: 'roost client CA' }], {
+      keyType: 'ec',
+      algorithm: 'sha256',
+      extensions: [{ name: 'basicConstraints', cA: true, critical: true }, { name: 'keyUsage', keyCertSign: true, digitalSignature: true, critical: true }],
+    });
+    const signed = await generate([{ name: 'commonName', value: 'ci-runner' }], { keyType: 'ec', algorithm: 'sha256', ca: { key: ca.private, cert: ca.cert } });
+    const stranger = await generate([{ name: 'commonName', value: 'stranger' }], { keyType: 'ec', algorithm: 'sha256' });
+    writeFileSync(join(dir, 'cert.pem'), server.cert);
+    writeFileSync(join(dir, 'key.pem'), server.key);
+    writeFileSync(join(dir, 'ca.pem'), ca.cert);
+    const r = await start({ config: { http: { tls: { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem'), cacert: join(dir, 'ca.pem') } } } });
+    expect((await send(`${r.https}/v2/`, { ca: server.cert })).status).toBe(200);
+    expect((await send(`${r.https}/v2/`, { ca: server.cert, clientCertificate: { cert: signed.cert, key: signed.private } })).status).toBe(200);
+    await expect(send(`${r.https}/v2/`, { ca: server.cert, clientCertificate: { cert: stranger.cert, key: stranger.private } })).rejects.toMatchObject({ code: 'ECONNRESET' });
+    // The server is unharmed by the refused one.
+    expect((await send(`${r.https}/v2/`, { ca: server.cert })).status).toBe(200);
+  });
 });

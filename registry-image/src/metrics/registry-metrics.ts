@@ -3,7 +3,8 @@
  * so two registries in one process, as tests make, keep their own counts).
  *
  * Requests are counted by an observer the server calls when each response is over
- * (http/hooks.ts); the route label is the route table's name, never the path, so a client
+ * (http/hooks.ts), also when the client went away first (status "499" if nothing was sent
+ * yet, as nginx logs it); the route label is the route table's name, never the path, so a client
  * cannot create series by inventing URLs, and unknown methods are counted as "OTHER".
  *
  * A blob upload is counted when its last request answers 201: PUT on an upload session, or a
@@ -100,7 +101,10 @@ export class RegistryMetrics implements RequestObserver {
 
   requestFinished(event: RequestEvent): void {
     this.inFlight.dec();
-    const labels = { method: METHODS.has(event.method) ? event.method : 'OTHER', route: event.route, status: String(event.status) };
+    // A client that left before any answer was sent gets nginx's 499 ("client closed request"),
+    // not the 200 a response object starts with.
+    const status = event.res.headersSent ? String(event.status) : '499';
+    const labels = { method: METHODS.has(event.method) ? event.method : 'OTHER', route: event.route, status };
     this.requests.inc(labels);
     this.duration.observe(labels, event.durationSeconds);
     const digest = event.completed ? uploadedDigest(event) : undefined;
