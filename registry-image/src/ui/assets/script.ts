@@ -279,20 +279,23 @@ export const APP_SCRIPT = String.raw`'use strict';
     var tags = data.tags.slice().sort(function (a, b) { return b.pushedMs - a.pushedMs || (a.tag < b.tag ? -1 : 1); });
     var kinds = {};
     tags.forEach(function (t) { kinds[t.kind] = true; });
+    // Platforms only mean something for indexes; a repository of charts gets no empty column.
+    var withPlatforms = tags.some(function (t) { return t.platforms.length > 0; });
     var rows = tags.map(function (t) {
       return h('tr', { 'data-tag': t.tag },
         h('td', null, h('a', { href: tagHref(name, t.tag), class: 'tag-link' }, t.tag)),
         h('td', null, kindBadge(t.kind)),
-        h('td', null, t.platforms.map(function (p) { return h('span', { class: 'chip' }, p); })),
+        withPlatforms ? h('td', null, t.platforms.map(function (p) { return h('span', { class: 'chip' }, p); })) : null,
         h('td', { class: 'num' }, formatBytes(t.size)),
         h('td', { class: 'nowrap' }, when(t.pushedMs)),
         h('td', null, digestCell(t.digest, digestHref(name, t.digest))),
         h('td', null, copyButton(t.pull, true)));
     });
+    var headers = [{ label: 'Tag' }, { label: 'Type' }, withPlatforms ? { label: 'Platforms' } : null, { label: 'Size', num: true }, { label: 'Pushed' }, { label: 'Digest' }, { label: 'Pull' }];
     show(
       crumbs([h('a', { href: '#/' }, 'Repositories'), h('span', null, name)]),
       h('h1', null, name, Object.keys(kinds).length === 1 ? kindBadge(Object.keys(kinds)[0]) : null),
-      table([{ label: 'Tag' }, { label: 'Type' }, { label: 'Platforms' }, { label: 'Size', num: true }, { label: 'Pushed' }, { label: 'Digest' }, { label: 'Pull' }], rows, 'This repository has no tags.'));
+      table(headers.filter(Boolean), rows, 'This repository has no tags.'));
   }
 
   function chartSection(chart) {

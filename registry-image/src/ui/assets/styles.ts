@@ -34,7 +34,7 @@ main { max-width: 1150px; margin: 0 auto; padding: 1.25rem 1.5rem 3rem; outline:
 h1 { font-size: 1.45rem; margin: 0.2rem 0 0.9rem; font-weight: 650; display: flex; align-items: center; gap: 0.6rem; flex-wrap: wrap; word-break: break-all; }
 h2 { font-size: 1.05rem; margin: 1.8rem 0 0.6rem; font-weight: 650; }
 .crumbs { font-size: 0.9rem; color: var(--muted); margin-bottom: 0.2rem; word-break: break-all; }
-.crumbs a + span::before, .crumbs span + span::before { content: " / "; color: var(--muted); }
+.crumbs > * + *::before { content: " / "; color: var(--muted); }
 .muted { color: var(--muted); }
 .panel { background: var(--panel); border: 1px solid var(--border); border-radius: 8px; overflow-x: auto; }
 .toolbar { display: flex; align-items: center; gap: 1rem; margin-bottom: 0.8rem; }
@@ -57,7 +57,7 @@ td.nowrap { white-space: nowrap; }
 .chip { display: inline-block; margin: 0 0.3rem 0.2rem 0; padding: 0 0.45rem; border-radius: 4px; background: var(--code-bg); font-size: 0.85em; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 0.35rem 1.25rem; margin: 0; padding: 0.9rem 1rem; }
 dl.facts dt { color: var(--muted); }
-dl.facts dd { margin: 0; word-break: break-all; }
+dl.facts dd { margin: 0; overflow-wrap: anywhere; }
 .pull { display: flex; align-items: stretch; gap: 0; margin: 0.2rem 0 0.4rem; max-width: 52rem; }
 .pull code { flex: 1; padding: 0.55rem 0.8rem; background: var(--code-bg); border: 1px solid var(--border); border-right: none;
   border-radius: 6px 0 0 6px; overflow-x: auto; white-space: nowrap; }
