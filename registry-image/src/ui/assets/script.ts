@@ -264,9 +264,9 @@ export const APP_SCRIPT = String.raw`'use strict';
       noMatch.hidden = shown !== 0 || !rows.length;
       noMatch.firstChild.textContent = 'No repository matches "' + input.value.trim() + '".';
       count.textContent = words.length ? shown + ' of ' + repos.length : repos.length + (repos.length === 1 ? ' repository' : ' repositories');
-      sessionStorage.setItem('perch.filter', input.value);
+      try { sessionStorage.setItem('perch.filter', input.value); } catch (e) { /* storage off: the filter is just not kept */ }
     }
-    input.value = sessionStorage.getItem('perch.filter') || '';
+    try { input.value = sessionStorage.getItem('perch.filter') || ''; } catch (e) { input.value = ''; }
     input.addEventListener('input', applyFilter);
     applyFilter();
     show(h('h1', null, 'Repositories'), h('div', { class: 'toolbar' }, input, count), panel);
