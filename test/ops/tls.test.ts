@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../registry-image/src/log';
+import { selfSignedCertificate, SELF_SIGNED_VALIDITY_DAYS } from '../../registry-image/src/tls';
 import { startRegistry, type RunningRegistry } from '../helpers/registry';
 import { pullTiny, pushTiny, send, tinyImage } from './harness';
 
@@ -78,6 +80,38 @@ describe('perch.tls.selfSigned', () => {
     expect(new X509Certificate(replaced).subjectAltName).toContain('DNS:other.roost.test');
     expect(renamed.logs.some((l) => l.includes('replacing the self-signed certificate') && l.includes('other.roost.test'))).toBe(true);
     await expect(send(`${renamed.https}/v2/`, { ca: cert })).rejects.toThrow();
+  });
+});
+
+describe('selfSignedCertificate (renewal rules, with a clock)', () => {
+  const DAY = 86_400_000;
+
+  it('reuses the stored pair until 30 days before it expires, then replaces it and says why', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'perch-selfsigned-'));
+    const lines: string[] = [];
+    const log = createLogger('info', (line) => lines.push(line));
+    const start = Date.now();
+    const made = await selfSignedCertificate(root, ['r.test'], log, () => start);
+    expect(made.reused).toBe(false);
+    expect(Math.round((made.info.notAfter.getTime() - start) / DAY)).toBe(SELF_SIGNED_VALIDITY_DAYS);
+    const later = await selfSignedCertificate(root, ['r.test'], log, () => start + (SELF_SIGNED_VALIDITY_DAYS - 31) * DAY);
+    expect(later.reused).toBe(true);
+    expect(later.info.fingerprint256).toBe(made.info.fingerprint256);
+    const late = await selfSignedCertificate(root, ['r.test'], log, () => start + (SELF_SIGNED_VALIDITY_DAYS - 29) * DAY);
+    expect(late.reused).toBe(false);
+    expect(late.info.fingerprint256).not.toBe(made.info.fingerprint256);
+    expect(lines.some((l) => l.includes('replacing the self-signed certificate') && l.includes('less than 30 days'))).toBe(true);
+  });
+
+  it('replaces a pair whose key does not match (a crash between the two renames)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'perch-selfsigned-'));
+    const log = createLogger('error', () => {});
+    const first = await selfSignedCertificate(root, ['r.test'], log);
+    const other = await generate([{ name: 'commonName', value: 'r.test' }], { keyType: 'ec', algorithm: 'sha256' });
+    writeFileSync(join(first.paths.dir, 'key.pem'), other.private);
+    const again = await selfSignedCertificate(root, ['r.test'], log);
+    expect(again.reused).toBe(false);
+    expect(fingerprintOf(readFileSync(join(first.paths.dir, 'cert.pem'), 'utf8'))).toBe(again.info.fingerprint256);
   });
 });
 
