@@ -222,3 +222,33 @@ describe('a client that goes away mid-request', () => {
     }
   });
 });
+
+describe('garbage collection in metrics and /health', () => {
+  it('shows the server\'s own GC runs: count, blobs removed, bytes freed, last run', async () => {
+    const registry = await startRegistry({ config: { storage: { gc: true, gcDelay: '1s', gcInterval: '1s' }, extensions: { metrics: { enable: true } } } });
+    try {
+      // A blob no manifest references: the first run after the 1 s delay removes it.
+      const orphan = Buffer.alloc(1234, 'o');
+      const pushed = await send(`${registry.url}/v2/gc/orphan/blobs/uploads/?digest=${sha256(orphan)}`, { method: 'POST', body: orphan });
+      expect(pushed.status).toBe(201);
+      let metrics = parseExposition('');
+      for (let i = 0; i < 60; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        metrics = parseExposition((await send(`${registry.url}/metrics`)).body.toString());
+        if (metrics.value('registry_gc_blobs_removed_total') === 1) break;
+      }
+      expect(metrics.value('registry_gc_blobs_removed_total')).toBe(1);
+      expect(metrics.value('registry_gc_bytes_freed_total')).toBe(1234);
+      expect(metrics.value('registry_gc_runs_total')).toBeGreaterThanOrEqual(1);
+      expect(Math.abs(metrics.value('registry_gc_last_run_timestamp_seconds')! - Date.now() / 1000)).toBeLessThan(10);
+      expect(metrics.value('registry_storage_bytes')).toBe(0);
+
+      const health = JSON.parse((await send(`${registry.url}/health`)).body.toString());
+      const gc = health.checks.find((c: { name: string }) => c.name === 'gc');
+      expect(gc).toMatchObject({ status: 'ok', intervalSeconds: 1 });
+      expect(Date.parse(gc.lastRun.finishedAt)).toBeGreaterThan(Date.now() - 10_000);
+    } finally {
+      await registry.stop();
+    }
+  });
+});
