@@ -49,11 +49,11 @@ export function createRegistry(parts: RegistryParts, hooks: RegistryHooks = {}):
     if (hooks.headers) for (const [name, value] of Object.entries(hooks.headers(req))) res.setHeader(name, value);
     const path = decodePath(req);
     const match = matchRoute(path, hooks.routes);
+    if (match) record.route = match.route.name;
     // Before authentication, so a flood costs no password checks.
-    hooks.limiter?.admit(req, match?.route.name ?? record.route);
+    hooks.limiter?.admit(req, record.route);
     if (!match) throw new RegistryError('NOT_FOUND', `no route for ${req.method} ${pathOf(req)}`);
     const { route, params } = match;
-    record.route = route.name;
     if (route.name === TOKEN_ROUTE) {
       if (req.method !== 'GET' && req.method !== 'POST') throw new RegistryError('METHOD_NOT_ALLOWED');
       await auth.handleToken(req, res);
