@@ -111,6 +111,8 @@ describe('a burst against the bundled server', () => {
       expect(Number(r.headers['retry-after'])).toBeGreaterThanOrEqual(1);
       expect(r.headers['cache-control']).toBe('no-store');
     }
+    // The access log names the route of a refused request, not "unknown".
+    expect(registry.logs.some((l) => l.includes('"route":"base","status":429'))).toBe(true);
     // While the client is limited, the probes answer.
     for (const probe of ['/livez', '/readyz', '/startupz']) expect((await send(`${registry.url}${probe}`)).status, probe).toBe(200);
     expect((await send(`${registry.url}/v2/`)).status).toBe(429);
