@@ -49,6 +49,7 @@ export class FsStore implements Store {
   readonly paths: StorePaths;
   private readonly durable: boolean;
   private readonly hashes = new Map<string, HashState>();
+  private readonly sessions = new Map<string, UploadSession>();
   /** One append or finish at a time per upload session. */
   private readonly busy = new Set<string>();
 
@@ -164,18 +165,31 @@ export class FsStore implements Store {
     const id = randomUUID();
     const now = Date.now();
     await fs.mkdir(this.paths.upload(id), { recursive: true });
-    await fs.writeFile(this.paths.uploadData(id), '');
-    await writeFileAtomic(this.paths.uploadInfo(id), JSON.stringify({ repository, startedMs: now }), this.paths.tmpDir, this.durable);
+    // info.json is written in place: the session's folder is new, and until this call returns
+    // no client knows its id, so a torn file can only belong to a session nobody resumes.
+    const info = JSON.stringify({ repository, startedMs: now });
+    if (this.durable) await writeFileAtomic(this.paths.uploadInfo(id), info, this.paths.tmpDir, true);
+    else await fs.writeFile(this.paths.uploadInfo(id), info);
     this.hashes.set(id, { hash: newHash('sha256'), bytes: 0 });
-    return { repository, id, size: 0, startedMs: now, updatedMs: now };
+    const session = { repository, id, size: 0, startedMs: now, updatedMs: now };
+    this.sessions.set(id, session);
+    return { ...session };
   }
 
+  /**
+   * Sessions this process started or has read, so the requests of one upload do not reread
+   * info.json and stat the data file each time. After a restart the disk answers (and refills
+   * the map); the data file appears with the first byte, so a missing one means 0 bytes.
+   */
   async getUpload(repository: string, id: string): Promise<UploadSession> {
+    const cached = this.sessions.get(id);
+    if (cached) {
+      if (cached.repository !== repository) throw new StorageError('UploadNotFound', `upload ${id} not found in ${repository}`);
+      return { ...cached };
+    }
     let info: { repository: string; startedMs: number };
-    let st;
     try {
       info = JSON.parse(await fs.readFile(this.paths.uploadInfo(id), 'utf8'));
-      st = await fs.stat(this.paths.uploadData(id));
     } catch (err) {
       if (isNotFound(err) || err instanceof SyntaxError || (err as Error).message?.startsWith('invalid upload id')) {
         throw new StorageError('UploadNotFound', `upload ${id} not found`);
@@ -183,7 +197,18 @@ export class FsStore implements Store {
       throw err;
     }
     if (info.repository !== repository) throw new StorageError('UploadNotFound', `upload ${id} not found in ${repository}`);
-    return { repository, id, size: st.size, startedMs: info.startedMs, updatedMs: st.mtimeMs };
+    let size = 0;
+    let updatedMs = info.startedMs;
+    try {
+      const st = await fs.stat(this.paths.uploadData(id));
+      size = st.size;
+      updatedMs = st.mtimeMs;
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    const session = { repository, id, size, startedMs: info.startedMs, updatedMs };
+    this.sessions.set(id, session);
+    return { ...session };
   }
 
   async appendUpload(repository: string, id: string, offset: number, data: Readable, expectedLength?: number): Promise<UploadSession> {
@@ -202,12 +227,18 @@ export class FsStore implements Store {
       } catch (err) {
         // Leave the session as it was: drop whatever part of this chunk reached the disk.
         await fs.truncate(dataPath, session.size).catch(() => {});
+        if (isNotFound(err)) {
+          // The session's folder is gone (purged by a `perch gc` in another process).
+          this.forget(id);
+          throw new StorageError('UploadNotFound', `upload ${id} not found`);
+        }
         throw err;
       }
       if (state) this.hashes.set(id, { hash: state.hash, bytes: state.bytes + counter.bytes() });
       else this.hashes.delete(id); // rehashed from disk when the upload finishes
-      const size = session.size + counter.bytes();
-      return { ...session, size, updatedMs: Date.now() };
+      const updated = { ...session, size: session.size + counter.bytes(), updatedMs: Date.now() };
+      this.sessions.set(id, updated);
+      return { ...updated };
     });
   }
 
@@ -217,6 +248,7 @@ export class FsStore implements Store {
       const parsed = parseDigest(digest);
       if (!parsed) throw new StorageError('DigestMismatch', `invalid digest ${digest}`);
       const dataPath = this.paths.uploadData(id);
+      if (session.size === 0) await fs.writeFile(dataPath, '', { flag: 'a' }); // the empty blob
       const known = this.hashes.get(id);
       let actual: string;
       if (parsed.algorithm === 'sha256' && known && known.bytes === session.size) {
@@ -235,7 +267,7 @@ export class FsStore implements Store {
       }
       await touch(this.paths.layerLink(repository, digest), this.durable);
       await fs.rm(this.paths.upload(id), { recursive: true, force: true });
-      this.hashes.delete(id);
+      this.forget(id);
       return { digest, size: session.size, modifiedMs: Date.now() };
     });
   }
@@ -243,7 +275,12 @@ export class FsStore implements Store {
   async cancelUpload(repository: string, id: string): Promise<void> {
     await this.getUpload(repository, id);
     await fs.rm(this.paths.upload(id), { recursive: true, force: true });
+    this.forget(id);
+  }
+
+  private forget(id: string): void {
     this.hashes.delete(id);
+    this.sessions.delete(id);
   }
 
   async *listUploads(): AsyncIterable<UploadSession> {
