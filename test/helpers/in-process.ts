@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:http';
 import type { Auth } from '../../registry-image/src/auth/types';
 import type { PerchConfig } from '../../registry-image/src/config/types';
+import type { RegistryHooks } from '../../registry-image/src/http/hooks';
 import { silentLogger } from '../../registry-image/src/log';
 import { createRegistry } from '../../registry-image/src/server';
 import type { Store } from '../../registry-image/src/storage/types';
@@ -38,9 +39,9 @@ export interface InProcessRegistry {
   close(): Promise<void>;
 }
 
-export async function startInProcess(store: Store, auth: Auth = allowAll, config: PerchConfig = testConfig()): Promise<InProcessRegistry> {
+export async function startInProcess(store: Store, auth: Auth = allowAll, config: PerchConfig = testConfig(), hooks: RegistryHooks = {}): Promise<InProcessRegistry> {
   await store.init();
-  const registry = createRegistry({ config, store, auth, log: silentLogger });
+  const registry = createRegistry({ config, store, auth, log: silentLogger }, hooks);
   const server = createServer(registry.handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

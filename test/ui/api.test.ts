@@ -13,6 +13,7 @@ import { parseConfig } from '../../registry-image/src/config';
 import { silentLogger } from '../../registry-image/src/log';
 import { MemoryStore } from '../../registry-image/src/storage/memory-store';
 import type { ManifestView, RepositoriesView, TagsView } from '../../registry-image/src/ui/api-types';
+import { uiRoutes } from '../../registry-image/src/ui/routes';
 import { startInProcess, type InProcessRegistry } from '../helpers/in-process';
 import { basic, pushImage, pushPlatformIndex, pushReferrer, SBOM_TYPE, type Login, type PushedIndex } from './fixtures';
 
@@ -39,7 +40,7 @@ async function start(options: { ui?: boolean; bearer?: boolean; accessControl?: 
   };
   const { config } = parseConfig(raw, 'ui test config');
   const auth = await createAuth(config, silentLogger, { pollIntervalMs: 60_000 });
-  const registry = await startInProcess(new MemoryStore(), auth, config);
+  const registry = await startInProcess(new MemoryStore(), auth, config, { routes: uiRoutes(config) });
   return { registry, close: async () => { await registry.close(); auth.close(); } };
 }
 

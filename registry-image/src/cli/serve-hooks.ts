@@ -1,7 +1,8 @@
 /**
  * What `perch serve` adds around the registry core (http/hooks.ts), from the config:
  * GET /health, the Prometheus metrics route and its request observer
- * (extensions.metrics.enable), the rate limiter (http.ratelimit) and the security headers.
+ * (extensions.metrics.enable), the browse UI (extensions.ui.enable), the rate limiter
+ * (http.ratelimit) and the security headers.
  * docs/operations.md describes each for users.
  */
 import type { PerchConfig } from '../config/types';
@@ -12,6 +13,7 @@ import type { Logger } from '../log';
 import { metricsRoute, RegistryMetrics, type GcHistory } from '../metrics';
 import { RateLimiter } from '../ratelimit';
 import type { Store } from '../storage/types';
+import { uiRoutes } from '../ui/routes';
 import { version } from '../../package.json';
 
 export interface OperationsDeps {
@@ -27,7 +29,7 @@ export interface OperationsDeps {
 export function operationsHooks(config: PerchConfig, deps: OperationsDeps): { hooks: RegistryHooks; metrics?: RegistryMetrics } {
   const metrics = config.extensions.metrics?.enable ? new RegistryMetrics({ store: deps.store, gc: deps.gc, log: deps.log, version }) : undefined;
   const hooks: RegistryHooks = {
-    routes: [healthReportRoute({ startedMs: deps.startedMs, tls: deps.tls, gc: deps.gc }), ...(metrics ? [metricsRoute(config, metrics)] : [])],
+    routes: [healthReportRoute({ startedMs: deps.startedMs, tls: deps.tls, gc: deps.gc }), ...(metrics ? [metricsRoute(config, metrics)] : []), ...uiRoutes(config)],
     observers: metrics ? [metrics] : [],
     limiter: config.http.ratelimit ? new RateLimiter(config.http.ratelimit) : undefined,
     headers: securityHeaders,

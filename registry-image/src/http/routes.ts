@@ -16,7 +16,6 @@ import * as health from '../handlers/health';
 import * as lists from '../handlers/lists';
 import * as manifests from '../handlers/manifests';
 import * as uploads from '../handlers/uploads';
-import { UI_ROUTES } from '../ui/routes';
 import type { Handler } from './context';
 
 export type Access = 'none' | 'authenticated' | PolicyAction;
@@ -78,8 +77,6 @@ export const ROUTES: Route[] = [
     pattern: new RegExp(`^/v2/${NAME}/referrers/(?<digest>[^/]+)$`),
     methods: { GET: { handler: lists.referrers, access: 'read' } },
   },
-  // The browse UI (ui/routes.ts): answers 404 unless extensions.ui.enable.
-  ...UI_ROUTES,
 ];
 
 export interface RouteMatch {

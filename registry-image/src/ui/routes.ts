@@ -1,6 +1,7 @@
 /**
- * The browse UI's routes, joined to the registry's route table (http/routes.ts). Each handler
- * answers 404 unless extensions.ui.enable is set (respond.ts requireUi).
+ * The browse UI's routes. `perch serve` adds them in front of the registry's route table
+ * (http/routes.ts) only when extensions.ui.enable is set (uiRoutes below); each handler also
+ * answers 404 without it (respond.ts requireUi).
  *
  * Access, as the table enforces it before a handler runs:
  *   /                      the page shell: no data in it, so no credentials
@@ -12,6 +13,7 @@
  * The suffixes are the OCI API's, so a repository name can never be mistaken for one (names
  * may hold "/", "tags" and "manifests").
  */
+import type { PerchConfig } from '../config/types';
 import type { Route } from '../http/routes';
 import * as api from './api-handlers';
 import * as pages from './page-handlers';
@@ -30,3 +32,8 @@ export const UI_ROUTES: readonly Route[] = [
     methods: { GET: { handler: api.manifest, access: 'read' } },
   },
 ];
+
+/** The routes `perch serve` adds for the UI: all of them with extensions.ui.enable, else none. */
+export function uiRoutes(config: PerchConfig): readonly Route[] {
+  return config.extensions.ui?.enable ? UI_ROUTES : [];
+}
