@@ -34,7 +34,7 @@ function listenHost(config: PerchConfig): string {
 /** Realm and service when there is no request to take them from. */
 export function configChallengeContext(config: PerchConfig): ChallengeContext {
   if (config.http.externalUrl) return fromBaseUrl(config.http.externalUrl);
-  const scheme = config.http.tls ? 'https' : 'http';
+  const scheme = config.http.tls || config.perch.tlsSelfSigned ? 'https' : 'http';
   const host = listenHost(config);
   return { realm: `${scheme}://${host}${TOKEN_PATH}`, service: host };
 }

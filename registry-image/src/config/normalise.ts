@@ -70,7 +70,8 @@ function metricsPathProblem(path: string): string | undefined {
   const clean = posix.normalize(path).replace(/(.)\/+$/, '$1');
   if (clean !== path) return `is not clean (it means ${JSON.stringify(clean)})`;
   if (path === '/' || path === '/v2' || path.startsWith('/v2/')) return 'would hide the registry API';
-  if (['/livez', '/readyz', '/startupz'].includes(path)) return 'is a health endpoint';
+  if (['/livez', '/readyz', '/startupz', '/health'].includes(path)) return 'is a health endpoint';
+  if (path === '/_ui' || path.startsWith('/_ui/')) return 'is the browse UI';
   return undefined;
 }
 
