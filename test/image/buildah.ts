@@ -8,7 +8,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { onCleanup } from './cleanup';
-import { unmountUnder } from './containerd';
+import { unmountUnder } from './mounts';
 import { runCommand, type CommandResult } from '../helpers/run-command';
 
 export interface BuildOptions {

@@ -16,6 +16,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { onCleanup } from './cleanup';
 import { runCommand, type CommandOptions, type CommandResult } from '../helpers/run-command';
+import { unmountUnder } from './mounts';
+import { killRuncContainers } from './runc';
 
 /** A bind mount as `ctr run --mount` takes it. */
 export interface BindMount {
@@ -33,6 +35,7 @@ export interface RunSpec {
   env?: Record<string, string>;
   mounts?: BindMount[];
   readOnlyRootfs?: boolean;
+  /** Share the host's network (as `ctr run --net-host` would, without its /etc/hosts mount). */
   netHost?: boolean;
   /** Capability names with the CAP_ prefix (ctr has no "ALL"). */
   capDrop?: string[];
@@ -68,7 +71,15 @@ export interface Containerd {
   start(spec: RunSpec): Promise<DetachedContainer>;
   /** Removes every container it made and stops containerd; safe to call twice. */
   stop(): void;
+  /** True once stop() ran. */
+  readonly stopped: boolean;
 }
+
+/**
+ * The host's network namespace, as this test process sees it (runc cannot join init's under
+ * gVisor, but joins this one: containerd, its shims and runc all run in it).
+ */
+const HOST_NETNS = `/proc/${process.pid}/ns/net`;
 
 // Plugins a test never needs; CRI in particular would open its own listeners and want CNI.
 const DISABLED_PLUGINS = [
@@ -131,6 +142,8 @@ export async function startContainerd(dir: string): Promise<Containerd> {
     for (const id of [...ids]) removeContainer(id);
     stopProcess(daemon);
     killShimsServing(socket);
+    // Anything ctr could not remove (containerd gone already): runc's own state says what runs.
+    killRuncContainers(join(dir, 'runc'));
     const stuck = unmountUnder(dir);
     // Never delete through a mount point: whatever is mounted there is not ours to remove.
     if (stuck.length > 0) throw new Error(`left ${dir} in place: still mounted: ${stuck.join(', ')}`);
@@ -153,9 +166,15 @@ export async function startContainerd(dir: string): Promise<Containerd> {
     await sleep(200);
   }
 
+  // runc's state and ctr's FIFOs default to /run/containerd/..., shared with any other
+  // containerd on the machine (a container id could clash); keep them in the folder too.
+  const runcRoot = join(dir, 'runc');
+  const fifoDir = join(dir, 'fifo');
   const runArgs = (spec: RunSpec): string[] => {
-    const args: string[] = [];
-    if (spec.netHost) args.push('--net-host');
+    const args: string[] = ['--runc-root', runcRoot, '--fifo-dir', fifoDir];
+    // The host's network, joined by path rather than with --net-host: --net-host also
+    // bind-mounts the host's /etc/hosts over the one the test gives (the kubelet's stand-in).
+    if (spec.netHost) args.push('--with-ns', `network:${HOST_NETNS}`);
     if (spec.readOnlyRootfs) args.push('--read-only');
     if (spec.seccomp) args.push('--seccomp');
     if (spec.allowNewPrivileges) args.push('--allow-new-privs');
@@ -170,6 +189,9 @@ export async function startContainerd(dir: string): Promise<Containerd> {
   };
 
   const track = (id: string) => {
+    // A test that timed out keeps running in the background after afterAll stopped everything:
+    // it must not start containers (or make folders) in a run that is over.
+    if (stopped) throw new Error('containerd was stopped: the test run is over');
     if (ids.has(id)) throw new Error(`container id ${id} is already in use in this test run`);
     ids.add(id);
   };
@@ -210,7 +232,10 @@ export async function startContainerd(dir: string): Promise<Containerd> {
         logs: () => (existsSync(logPath) ? readFileSync(logPath, 'utf8') : ''),
         running,
         exec: (argv, timeoutMs = 30_000) =>
-          ctr(['tasks', 'exec', '--exec-id', `exec-${++execCounter}`, spec.id, ...argv], { timeoutMs, allowFailure: true }),
+          ctr(['tasks', 'exec', '--fifo-dir', fifoDir, '--exec-id', `exec-${++execCounter}`, spec.id, ...argv], {
+            timeoutMs,
+            allowFailure: true,
+          }),
         async stop(timeoutMs = 15_000) {
           await ctr(['tasks', 'kill', '--signal', 'SIGTERM', spec.id], { allowFailure: true });
           const until = Date.now() + timeoutMs;
@@ -222,6 +247,9 @@ export async function startContainerd(dir: string): Promise<Containerd> {
       };
     },
     stop,
+    get stopped() {
+      return stopped;
+    },
   };
 }
 
@@ -282,18 +310,4 @@ function killShimsServing(socket: string): void {
       /* gone */
     }
   }
-}
-
-/** Unmounts anything still mounted under dir, deepest first; returns what is still mounted. */
-export function unmountUnder(dir: string): string[] {
-  const under = () =>
-    readFileSync('/proc/self/mounts', 'utf8')
-      .split('\n')
-      .map((line) => line.split(' ')[1])
-      .filter((m): m is string => !!m)
-      .map((m) => m.replace(/\\040/g, ' '))
-      .filter((m) => m === dir || m.startsWith(`${dir}/`))
-      .sort((a, b) => b.length - a.length);
-  for (const m of under()) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
-  return under();
 }

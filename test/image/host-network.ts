@@ -1,6 +1,6 @@
 /**
  * What stands in for the cluster network when containers share the host's network
- * (`ctr run --net-host`): the Service's DNS names resolve to 127.0.0.1 through an /etc/hosts
+ * (`ctr run --with-ns network:/proc/<pid>/ns/net`): the Service's DNS names resolve to 127.0.0.1 through an /etc/hosts
  * the container gets bind-mounted (the kubelet mounts its own /etc/hosts in every Pod too),
  * and the registry's fixed port 5000 must be free on the host.
  */

@@ -22,6 +22,7 @@ import { runCommand } from '../helpers/run-command';
 import { runConformance } from '../helpers/conformance';
 import { makeClientHome, type ClientHome } from '../helpers/client-home';
 import { onCleanup, runCleanups } from './cleanup';
+import { claimRunDir, recordProcess, RUN_DIR_PREFIX, sweepStaleRuns } from './stale-runs';
 import { startContainerd, type Containerd, type DetachedContainer } from './containerd';
 import { imageSuiteProblems } from './environment';
 import { assertPortFree, serviceHostnames, writeHostsFile } from './host-network';
@@ -73,12 +74,16 @@ describe('registry image: built by buildah, stored in perch, run by containerd a
   beforeAll(async () => {
     const problems = imageSuiteProblems();
     if (problems.length > 0) throw new Error(`cannot run the image suite:\n- ${problems.join('\n- ')}`);
-    dir = mkdtempSync(join(tmpdir(), 'perch-image-test-'));
+    const swept = sweepStaleRuns();
+    if (swept.length > 0) console.log(`[image suite] removed what earlier, killed runs left: ${swept.join(', ')}`);
+    dir = mkdtempSync(join(tmpdir(), RUN_DIR_PREFIX));
+    claimRunDir(dir);
     // Registered first, so it runs last, after containerd and buildah have let go of it.
     onCleanup(`suite folder ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
     mkdirSync(ARTIFACTS, { recursive: true });
 
-    hostRegistry = await timed('hostRegistry', () => startRegistry());
+    hostRegistry = await timed('hostRegistry', () => startRegistry({ dataDir: join(dir, 'host-registry-data') }));
+    recordProcess(dir, hostRegistry.process.pid);
     onCleanup('perch on the host', () => {
       if (hostRegistry.process.exitCode === null) hostRegistry.process.kill('SIGKILL');
     });
@@ -156,7 +161,7 @@ describe('registry image: built by buildah, stored in perch, run by containerd a
     });
 
     it('serves with its default CMD and built-in config, in its own network namespace', async () => {
-      // No --net-host: the container's port 5000 does not touch the host's. A second process
+      // Not on the host's network: the container's port 5000 does not touch the host's. A second process
       // inside the container (like kubectl exec) checks the probes and writes a blob.
       const container = await containerd.start({ image: imageRef, id: 'default-cmd', argv: defaultArgv(pulled) });
       try {
@@ -385,6 +390,7 @@ describe('registry image: built by buildah, stored in perch, run by containerd a
           const backoffLimit = (job.spec as { backoffLimit?: number }).backoffLimit ?? 6;
           let ok = false;
           for (let attempt = 0; attempt <= backoffLimit && !ok; attempt++) {
+            if (containerd.stopped) throw new Error('the suite ended (timed out?) while the seed Jobs ran');
             const pod = podTemplateOf(job);
             const id = `${round}-${i}-${attempt}`;
             const run = podRun(pod, {
@@ -395,8 +401,9 @@ describe('registry image: built by buildah, stored in perch, run by containerd a
               volumes: { dir: join(dir, 'volumes', id), claims: {}, objects: rendered.objects },
               extraMounts: [{ source: hostsFile, destination: '/etc/hosts', readOnly: true }],
             });
+            const started = Date.now();
             const r = await containerd.runToExit(run.spec, 120_000);
-            logs.push(`--- ${job.metadata.name} attempt ${attempt + 1}: exit ${r.code}\n${r.stdout}${r.stderr}`);
+            logs.push(`--- ${job.metadata.name} attempt ${attempt + 1}: exit ${r.code} after ${Date.now() - started} ms\n${r.stdout}${r.stderr}`);
             ok = r.code === 0;
           }
           expect(ok, `Job ${job.metadata.name} failed ${backoffLimit + 1} times:\n${logs.join('\n')}`).toBe(true);

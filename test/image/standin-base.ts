@@ -12,9 +12,12 @@
  *   /etc/ssl/certs/ca-certificates.crt
  *   /bin/busybox + applet links   /bin/sh for RUN, and /usr/bin/env for npm's `#!/usr/bin/env node`
  *   /etc/passwd, /etc/group       root (the build stage) and 65532 (the runtime user)
+ *   /etc/nsswitch.conf            `hosts: files dns`, as Debian's images have: without it glibc
+ *                                 asks DNS before /etc/hosts, and the Service name the test maps
+ *                                 in /etc/hosts waits for DNS timeouts first
  *   /tmp (1777), /root
  *
- * The rootfs is cached under $PERCH_TOOLS/standin-base/<node version>-npm<npm version>/ so a
+ * The rootfs is cached under $PERCH_TOOLS/standin-base/<node>-npm<npm>-<npmrc hash>-r<revision>/ so a
  * second run on the same machine skips the copying; the image itself is made in each run's
  * private buildah storage (`FROM scratch` + `COPY rootfs/ /`, a few seconds).
  */
@@ -37,6 +40,8 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 
 export const STANDIN_UID = 65532;
+/** Bump when the rootfs layout below changes, so cached copies are rebuilt. */
+const LAYOUT_REVISION = 2;
 
 export interface StandinSources {
   node: string;
@@ -125,7 +130,7 @@ export function prepareStandinContext(sources: StandinSources = findStandinSourc
   ].join('\n');
   // The npmrc is part of the key: a machine that moves to another registry gets a fresh base.
   const npmrcTag = createHash('sha256').update(npmrc).digest('hex').slice(0, 8);
-  const key = `${nodeVersion}-npm${npmVersion}-${npmrcTag}`;
+  const key = `${nodeVersion}-npm${npmVersion}-${npmrcTag}-r${LAYOUT_REVISION}`;
   const dir = join(toolsDir(), 'standin-base', key);
   if (existsSync(join(dir, 'complete'))) return { dir, key, nodeVersion };
 
@@ -161,6 +166,7 @@ export function prepareStandinContext(sources: StandinSources = findStandinSourc
     `root:x:0:0:root:/root:/bin/sh\nnonroot:x:${STANDIN_UID}:${STANDIN_UID}:nonroot:/home/nonroot:/sbin/nologin\n`,
   );
   writeFileSync(join(root, 'etc/group'), `root:x:0:\nnonroot:x:${STANDIN_UID}:\n`);
+  writeFileSync(join(root, 'etc/nsswitch.conf'), 'passwd: files\ngroup: files\nhosts: files dns\n');
   for (const d of ['tmp', 'root', 'home/nonroot']) mkdirSync(join(root, d), { recursive: true });
   chmodSync(join(root, 'tmp'), 0o1777);
   writeFileSync(join(staging, 'Dockerfile'), STANDIN_DOCKERFILE);
