@@ -124,6 +124,7 @@ describe('registry image: built by buildah, stored in perch, run by containerd a
     it('is what containerd pulled from perch: the same manifest digest', async () => {
       const list = await containerd.ctr(['images', 'list']);
       const row = list.stdout.split('\n').find((l) => l.startsWith(`${imageRef} `));
+      expect(pulled.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
       expect(row, list.stdout).toBeDefined();
       expect(row).toContain(pulled.digest);
     });
