@@ -193,7 +193,8 @@ export async function pullWhole(base: string, pushed: Pushed): Promise<void> {
 
 /** Bytes of content on disk: stored blobs and upload data (FsStore layout, storage/paths.ts). */
 export async function contentBytesOnDisk(root: string): Promise<number> {
-  return (await folderBytes(join(root, 'blobs'))) + (await folderBytes(join(root, 'uploads'), (name) => name === 'data'));
+  // The layout of storage/paths.ts: blobs/..., and uploads/<id> beside its <id>.json.
+  return (await folderBytes(join(root, 'blobs'))) + (await folderBytes(join(root, 'uploads'), (name) => !name.endsWith('.json')));
 }
 
 async function folderBytes(dir: string, counts: (name: string) => boolean = () => true): Promise<number> {

@@ -37,18 +37,6 @@ export async function writeFileAtomic(path: string, data: string | Buffer, tmpDi
   if (durable) await fsyncDir(dirname(path));
 }
 
-/** Creates an empty marker file (a repository link); idempotent. */
-export async function touch(path: string, durable: boolean): Promise<void> {
-  try {
-    await (await fs.open(path, 'a')).close();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    await fs.mkdir(dirname(path), { recursive: true });
-    await (await fs.open(path, 'a')).close();
-  }
-  if (durable) await fsyncDir(dirname(path));
-}
-
 export function isNotFound(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException)?.code;
   return code === 'ENOENT' || code === 'ENOTDIR';

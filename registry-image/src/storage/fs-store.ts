@@ -2,20 +2,20 @@
  * The filesystem store: content-addressed blobs shared by every repository, per-repository
  * link files, tags as small files replaced by rename. The on-disk tree is drawn in paths.ts.
  *
- * Crash model (DESIGN.md): an upload streams into uploads/<id>/data while it is hashed; only
+ * Crash model (DESIGN.md): an upload streams into uploads/<id> while it is hashed; only
  * a verified upload is renamed to blobs/<alg>/.., so no partial blob is ever visible under a
  * digest. Links, manifests and tags are written before the request is acknowledged, each by
- * write-then-rename or by creating an empty file. A kill at any point leaves either the old
+ * write-then-rename or by creating a symlink. A kill at any point leaves either the old
  * or the new state plus, at worst, an unreferenced blob that garbage collection removes.
  * With `durable` (storage.commit) every step is fsynced before it is acknowledged.
  */
 import { randomUUID, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { newHash, parseDigest } from '../oci/digest';
-import { isNotFound, touch, writeFileAtomic, fsyncPath, fsyncDir } from './atomic-file';
+import { isNotFound, writeFileAtomic, fsyncPath, fsyncDir } from './atomic-file';
 import { StorePaths } from './paths';
 import { countingHasher } from './hashing';
 import {
@@ -28,6 +28,13 @@ import {
   type TagInfo,
   type UploadSession,
 } from './types';
+
+/**
+ * File stream buffers: big enough that a MiB-sized layer moves in a few read/write calls (each
+ * one a trip through libuv's thread pool), small enough that a hundred concurrent transfers
+ * stay well inside the memory budget.
+ */
+const FILE_BUFFER = 1024 * 1024;
 
 interface ManifestLink {
   mediaType: string;
@@ -84,11 +91,22 @@ export class FsStore implements Store {
   }
 
   async openBlob(digest: string, range?: ByteRange): Promise<Readable> {
-    const path = this.paths.blob(digest);
-    const st = await this.statBlob(digest);
-    if (!st) throw new StorageError('NotFound', `blob ${digest} not found`);
-    if (range && (range.start > range.end || range.end >= st.size)) throw new StorageError('RangeNotSatisfiable', `range ${range.start}-${range.end} outside ${st.size} bytes`);
-    return createReadStream(path, range ? { start: range.start, end: range.end, highWaterMark: 256 * 1024 } : { highWaterMark: 256 * 1024 });
+    // Open first: a blob removed since the caller's stat is a clean NotFound, not a broken stream.
+    let handle;
+    try {
+      handle = await fs.open(this.paths.blob(digest), 'r');
+    } catch (err) {
+      if (isNotFound(err)) throw new StorageError('NotFound', `blob ${digest} not found`);
+      throw err;
+    }
+    if (range) {
+      const { size } = await handle.stat();
+      if (range.start > range.end || range.end >= size) {
+        await handle.close();
+        throw new StorageError('RangeNotSatisfiable', `range ${range.start}-${range.end} outside ${size} bytes`);
+      }
+    }
+    return handle.createReadStream(range ? { start: range.start, end: range.end, highWaterMark: FILE_BUFFER } : { highWaterMark: FILE_BUFFER });
   }
 
   async touchBlob(digest: string): Promise<boolean> {
@@ -130,19 +148,41 @@ export class FsStore implements Store {
 
   // ---- repository membership ----
 
+  /** One stat through the link: it answers "does the repository hold it" and "how big is it". */
   async repositoryBlob(repository: string, digest: string): Promise<BlobStat | null> {
     try {
-      await fs.access(this.paths.layerLink(repository, digest));
+      const st = await fs.stat(this.paths.layerLink(repository, digest));
+      return { digest, size: st.size, modifiedMs: st.mtimeMs };
     } catch (err) {
-      if (isNotFound(err)) return null;
+      if (isNotFound(err)) return null; // no link, or a link whose blob garbage collection took
       throw err;
     }
-    return this.statBlob(digest);
   }
 
   async linkBlob(repository: string, digest: string): Promise<void> {
     if (!(await this.touchBlob(digest))) throw new StorageError('NotFound', `blob ${digest} not found`);
-    await touch(this.paths.layerLink(repository, digest), this.durable);
+    await this.writeLayerLink(repository, digest);
+  }
+
+  /**
+   * A layer link is a relative symlink to the blob: one syscall to create, and one stat through
+   * it finds the blob. Relative, so the storage root can be mounted anywhere.
+   */
+  private async writeLayerLink(repository: string, digest: string): Promise<void> {
+    const link = this.paths.layerLink(repository, digest);
+    const target = relative(dirname(link), this.paths.blob(digest));
+    try {
+      await fs.symlink(target, link);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return;
+      if (code !== 'ENOENT') throw err;
+      await fs.mkdir(dirname(link), { recursive: true });
+      await fs.symlink(target, link).catch((again: NodeJS.ErrnoException) => {
+        if (again.code !== 'EEXIST') throw again;
+      });
+    }
+    if (this.durable) await fsyncDir(dirname(link));
   }
 
   async unlinkBlob(repository: string, digest: string): Promise<boolean> {
@@ -164,9 +204,8 @@ export class FsStore implements Store {
   async startUpload(repository: string): Promise<UploadSession> {
     const id = randomUUID();
     const now = Date.now();
-    await fs.mkdir(this.paths.upload(id), { recursive: true });
-    // info.json is written in place: the session's folder is new, and until this call returns
-    // no client knows its id, so a torn file can only belong to a session nobody resumes.
+    // The info file is written in place: until this call returns no client knows the id, so
+    // a torn file can only belong to a session nobody resumes.
     const info = JSON.stringify({ repository, startedMs: now });
     if (this.durable) await writeFileAtomic(this.paths.uploadInfo(id), info, this.paths.tmpDir, true);
     else await fs.writeFile(this.paths.uploadInfo(id), info);
@@ -220,7 +259,7 @@ export class FsStore implements Store {
       const dataPath = this.paths.uploadData(id);
       const counter = countingHasher(state?.hash, expectedLength);
       try {
-        await pipeline(data, counter.transform, createWriteStream(dataPath, { flags: 'a', highWaterMark: 256 * 1024 }));
+        await pipeline(data, counter.transform, createWriteStream(dataPath, { flags: 'a', highWaterMark: FILE_BUFFER }));
         if (expectedLength !== undefined && counter.bytes() !== expectedLength) {
           throw new StorageError('SizeMismatch', `expected ${expectedLength} bytes, received ${counter.bytes()}`);
         }
@@ -259,14 +298,18 @@ export class FsStore implements Store {
       if (actual !== parsed.hex) throw new StorageError('DigestMismatch', `upload hashes to ${parsed.algorithm}:${actual}, not ${digest}`);
       const target = this.paths.blob(digest);
       if (this.durable) await fsyncPath(dataPath);
-      // Content stored already (deduplication): refresh it instead, so GC's grace restarts.
-      if (!(await this.touchBlob(digest))) {
-        await fs.mkdir(join(target, '..'), { recursive: true });
+      // Rename even when the content is stored already (deduplication): the bytes are the same,
+      // readers keep the inode they opened, and the fresh mtime restarts GC's grace period.
+      try {
         await fs.rename(dataPath, target);
-        if (this.durable) await fsyncDir(join(target, '..'));
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+        await fs.mkdir(dirname(target), { recursive: true });
+        await fs.rename(dataPath, target);
       }
-      await touch(this.paths.layerLink(repository, digest), this.durable);
-      await fs.rm(this.paths.upload(id), { recursive: true, force: true });
+      if (this.durable) await fsyncDir(dirname(target));
+      await this.writeLayerLink(repository, digest);
+      await fs.rm(this.paths.uploadInfo(id), { force: true });
       this.forget(id);
       return { digest, size: session.size, modifiedMs: Date.now() };
     });
@@ -274,7 +317,8 @@ export class FsStore implements Store {
 
   async cancelUpload(repository: string, id: string): Promise<void> {
     await this.getUpload(repository, id);
-    await fs.rm(this.paths.upload(id), { recursive: true, force: true });
+    await fs.rm(this.paths.uploadData(id), { force: true });
+    await fs.rm(this.paths.uploadInfo(id), { force: true });
     this.forget(id);
   }
 
@@ -284,7 +328,9 @@ export class FsStore implements Store {
   }
 
   async *listUploads(): AsyncIterable<UploadSession> {
-    for (const id of await readdirOrEmpty(this.paths.uploadsDir)) {
+    for (const name of await readdirOrEmpty(this.paths.uploadsDir)) {
+      if (!name.endsWith('.json')) continue;
+      const id = name.slice(0, -'.json'.length);
       try {
         const info = JSON.parse(await fs.readFile(this.paths.uploadInfo(id), 'utf8'));
         yield await this.getUpload(info.repository, id);
@@ -449,6 +495,6 @@ async function listDigests(dir: string): Promise<string[]> {
 
 async function hashFile(path: string, algorithm: 'sha256' | 'sha512'): Promise<string> {
   const hash = newHash(algorithm);
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
+  for await (const chunk of createReadStream(path, { highWaterMark: FILE_BUFFER })) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }

@@ -3,9 +3,9 @@
  *
  *   <root>/
  *     blobs/<alg>/<hex[0:2]>/<hex>                      content (layers, configs, manifests)
- *     uploads/<id>/data                                  bytes of an upload session so far
- *     uploads/<id>/info.json                             {"repository","startedMs"}
- *     repositories/<name...>/_layers/<alg>/<hex>         empty: the repository holds this blob
+ *     uploads/<id>                                       bytes of an upload session so far
+ *     uploads/<id>.json                                  {"repository","startedMs"}
+ *     repositories/<name...>/_layers/<alg>/<hex>         symlink to the blob: the repository holds it
  *     repositories/<name...>/_manifests/<alg>/<hex>      {"mediaType","subject"?}: holds this manifest
  *     repositories/<name...>/_tags/<tag>                 the digest the tag points at
  *     repositories/<name...>/_referrers/<alg>/<hex>/<alg>-<hex>
@@ -40,15 +40,13 @@ export class StorePaths {
     const { algorithm, hex } = checkedDigest(digest);
     return join(this.blobsDir, algorithm, hex.slice(0, 2), hex);
   }
-  upload(id: string): string {
-    if (!/^[a-f0-9-]{36}$/.test(id)) throw new Error(`invalid upload id ${JSON.stringify(id)}`);
+  /** The session's bytes; `uploadInfo` beside it says whose session it is. */
+  uploadData(id: string): string {
+    if (!UPLOAD_ID.test(id)) throw new Error(`invalid upload id ${JSON.stringify(id)}`);
     return join(this.uploadsDir, id);
   }
-  uploadData(id: string): string {
-    return join(this.upload(id), 'data');
-  }
   uploadInfo(id: string): string {
-    return join(this.upload(id), 'info.json');
+    return `${this.uploadData(id)}.json`;
   }
   repository(name: string): string {
     if (!isRepositoryName(name)) throw new Error(`invalid repository name ${JSON.stringify(name)}`);
@@ -84,6 +82,8 @@ export class StorePaths {
     return join(this.referrersDir(name, subject), `${algorithm}-${hex}`);
   }
 }
+
+export const UPLOAD_ID = /^[a-f0-9-]{36}$/;
 
 function checkedDigest(digest: string) {
   const parsed = parseDigest(digest);
