@@ -53,6 +53,15 @@ async function checkReferences(ctx: RequestContext, name: string, parsed: Parsed
   ]);
 }
 
+function mayUpdate(ctx: RequestContext): boolean {
+  try {
+    ctx.allow('update');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export async function putManifest(ctx: RequestContext): Promise<void> {
   const name = repositoryParam(ctx.params.name);
   const ref = referenceParam(ctx.params.reference);
@@ -68,7 +77,8 @@ export async function putManifest(ctx: RequestContext): Promise<void> {
     if (err instanceof ManifestInvalid) throw new RegistryError('MANIFEST_INVALID', `manifest invalid: ${err.message}`);
     throw err;
   }
-  if (ref.tag && (await store.resolveTag(name, ref.tag)) !== null) ctx.allow('update');
+  // zot: overwriting an existing tag needs `update`; only a caller without it pays the lookup.
+  if (ref.tag && !mayUpdate(ctx) && (await store.resolveTag(name, ref.tag)) !== null) ctx.allow('update');
   const subject = parsed.subject
     ? {
         digest: parsed.subject.digest,

@@ -57,6 +57,8 @@ export class FsStore implements Store {
   private readonly durable: boolean;
   private readonly hashes = new Map<string, HashState>();
   private readonly sessions = new Map<string, UploadSession>();
+  /** Sessions whose info file is on disk (see startUpload). */
+  private readonly persisted = new Set<string>();
   /** One append or finish at a time per upload session. */
   private readonly busy = new Set<string>();
 
@@ -201,18 +203,28 @@ export class FsStore implements Store {
 
   // ---- uploads ----
 
+  /**
+   * A new session lives in memory until its first byte arrives; the info file is written then,
+   * beside the first chunk. A restart before that forgets a session that holds nothing, and the
+   * client's next request for it gets BLOB_UPLOAD_UNKNOWN and starts again: no byte is lost,
+   * and the common POST-then-PUT push pays no disk round trip for its POST.
+   */
   async startUpload(repository: string): Promise<UploadSession> {
     const id = randomUUID();
     const now = Date.now();
-    // The info file is written in place: until this call returns no client knows the id, so
-    // a torn file can only belong to a session nobody resumes.
-    const info = JSON.stringify({ repository, startedMs: now });
-    if (this.durable) await writeFileAtomic(this.paths.uploadInfo(id), info, this.paths.tmpDir, true);
-    else await fs.writeFile(this.paths.uploadInfo(id), info);
     this.hashes.set(id, { hash: newHash('sha256'), bytes: 0 });
     const session = { repository, id, size: 0, startedMs: now, updatedMs: now };
     this.sessions.set(id, session);
     return { ...session };
+  }
+
+  /** Writes the session's info file once. In place: a torn one only loses a session on restart. */
+  private async persist(session: UploadSession): Promise<void> {
+    if (this.persisted.has(session.id)) return;
+    const info = JSON.stringify({ repository: session.repository, startedMs: session.startedMs });
+    if (this.durable) await writeFileAtomic(this.paths.uploadInfo(session.id), info, this.paths.tmpDir, true);
+    else await fs.writeFile(this.paths.uploadInfo(session.id), info);
+    this.persisted.add(session.id);
   }
 
   /**
@@ -247,6 +259,7 @@ export class FsStore implements Store {
     }
     const session = { repository, id, size, startedMs: info.startedMs, updatedMs };
     this.sessions.set(id, session);
+    this.persisted.add(id);
     return { ...session };
   }
 
@@ -259,7 +272,7 @@ export class FsStore implements Store {
       const dataPath = this.paths.uploadData(id);
       const counter = countingHasher(state?.hash, expectedLength);
       try {
-        await pipeline(data, counter.transform, createWriteStream(dataPath, { flags: 'a', highWaterMark: FILE_BUFFER }));
+        await Promise.all([this.persist(session), pipeline(data, counter.transform, createWriteStream(dataPath, { flags: 'a', highWaterMark: FILE_BUFFER }))]);
         if (expectedLength !== undefined && counter.bytes() !== expectedLength) {
           throw new StorageError('SizeMismatch', `expected ${expectedLength} bytes, received ${counter.bytes()}`);
         }
@@ -309,7 +322,7 @@ export class FsStore implements Store {
       }
       if (this.durable) await fsyncDir(dirname(target));
       await this.writeLayerLink(repository, digest);
-      await fs.rm(this.paths.uploadInfo(id), { force: true });
+      if (this.persisted.has(id)) await fs.rm(this.paths.uploadInfo(id), { force: true });
       this.forget(id);
       return { digest, size: session.size, modifiedMs: Date.now() };
     });
@@ -318,16 +331,19 @@ export class FsStore implements Store {
   async cancelUpload(repository: string, id: string): Promise<void> {
     await this.getUpload(repository, id);
     await fs.rm(this.paths.uploadData(id), { force: true });
-    await fs.rm(this.paths.uploadInfo(id), { force: true });
+    if (this.persisted.has(id)) await fs.rm(this.paths.uploadInfo(id), { force: true });
     this.forget(id);
   }
 
   private forget(id: string): void {
     this.hashes.delete(id);
     this.sessions.delete(id);
+    this.persisted.delete(id);
   }
 
   async *listUploads(): AsyncIterable<UploadSession> {
+    // Sessions that have not received a byte yet exist only here (startUpload).
+    for (const session of [...this.sessions.values()]) if (!this.persisted.has(session.id)) yield { ...session };
     for (const name of await readdirOrEmpty(this.paths.uploadsDir)) {
       if (!name.endsWith('.json')) continue;
       const id = name.slice(0, -'.json'.length);
@@ -353,13 +369,20 @@ export class FsStore implements Store {
   // ---- manifests and tags ----
 
   async putManifest(repository: string, manifest: StoredManifest, subject?: { digest: string; descriptor: ReferrerDescriptor }): Promise<void> {
-    const blobPath = this.paths.blob(manifest.digest);
-    if (!(await this.touchBlob(manifest.digest))) await writeFileAtomic(blobPath, manifest.body, this.paths.tmpDir, this.durable);
-    if (subject) {
-      await writeFileAtomic(this.paths.referrer(repository, subject.digest, manifest.digest), JSON.stringify(subject.descriptor), this.paths.tmpDir, this.durable);
-    }
+    // The three writes are independent: a link whose blob is missing reads as "no manifest",
+    // and a referrer entry is only listed for a manifest that reads back. The caller sets the
+    // tag after this returns, so a tag never points at a manifest that is not whole.
     const link: ManifestLink = { mediaType: manifest.mediaType, ...(subject ? { subject: subject.digest } : {}) };
-    await writeFileAtomic(this.paths.manifestLink(repository, manifest.digest), JSON.stringify(link), this.paths.tmpDir, this.durable);
+    await Promise.all([
+      this.writeManifestBlob(manifest),
+      subject && writeFileAtomic(this.paths.referrer(repository, subject.digest, manifest.digest), JSON.stringify(subject.descriptor), this.paths.tmpDir, this.durable),
+      writeFileAtomic(this.paths.manifestLink(repository, manifest.digest), JSON.stringify(link), this.paths.tmpDir, this.durable),
+    ]);
+  }
+
+  /** Content-addressed: stored already means refreshed (GC's grace), not rewritten. */
+  private async writeManifestBlob(manifest: StoredManifest): Promise<void> {
+    if (!(await this.touchBlob(manifest.digest))) await writeFileAtomic(this.paths.blob(manifest.digest), manifest.body, this.paths.tmpDir, this.durable);
   }
 
   async getManifest(repository: string, digest: string): Promise<StoredManifest | null> {
