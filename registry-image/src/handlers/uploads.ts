@@ -90,7 +90,7 @@ export async function startUpload(ctx: RequestContext): Promise<void> {
   }
   // Monolithic upload: the whole blob is this request's body.
   try {
-    if (hasBody(ctx.req, length)) await store.appendUpload(name, session.id, 0, ctx.req, length);
+    if (hasBody(ctx.req, length)) await store.appendUpload(name, session.id, 0, ctx.req, length, { final: true });
     await finishBlob(ctx.parts, name, session.id, digest);
   } catch (err) {
     await store.cancelUpload(name, session.id).catch(() => {});
@@ -122,7 +122,7 @@ export async function finishUpload(ctx: RequestContext): Promise<void> {
   const length = contentLength(ctx.req);
   if (hasBody(ctx.req, length)) {
     const placement = chunkPlacement(ctx.req, session, length);
-    await store.appendUpload(name, session.id, placement.offset, ctx.req, placement.length);
+    await store.appendUpload(name, session.id, placement.offset, ctx.req, placement.length, { final: true });
   } else {
     ctx.req.resume();
   }

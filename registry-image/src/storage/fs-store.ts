@@ -20,6 +20,7 @@ import { StorePaths } from './paths';
 import { countingHasher } from './hashing';
 import {
   StorageError,
+  type AppendOptions,
   type BlobStat,
   type ByteRange,
   type ReferrerDescriptor,
@@ -263,7 +264,7 @@ export class FsStore implements Store {
     return { ...session };
   }
 
-  async appendUpload(repository: string, id: string, offset: number, data: Readable, expectedLength?: number): Promise<UploadSession> {
+  async appendUpload(repository: string, id: string, offset: number, data: Readable, expectedLength?: number, options: AppendOptions = {}): Promise<UploadSession> {
     return this.exclusive(id, async () => {
       const session = await this.getUpload(repository, id);
       if (offset !== session.size) throw new StorageError('RangeMismatch', `upload is at ${session.size} bytes, chunk starts at ${offset}`);
@@ -272,7 +273,8 @@ export class FsStore implements Store {
       const dataPath = this.paths.uploadData(id);
       const counter = countingHasher(state?.hash, expectedLength);
       try {
-        await Promise.all([this.persist(session), pipeline(data, counter.transform, createWriteStream(dataPath, { flags: 'a', highWaterMark: FILE_BUFFER }))]);
+        // A session finished in this same request is never resumed: it needs no info file.
+        await Promise.all([options.final ? undefined : this.persist(session), pipeline(data, counter.transform, createWriteStream(dataPath, { flags: 'a', highWaterMark: FILE_BUFFER }))]);
         if (expectedLength !== undefined && counter.bytes() !== expectedLength) {
           throw new StorageError('SizeMismatch', `expected ${expectedLength} bytes, received ${counter.bytes()}`);
         }
@@ -322,7 +324,7 @@ export class FsStore implements Store {
       }
       if (this.durable) await fsyncDir(dirname(target));
       await this.writeLayerLink(repository, digest);
-      if (this.persisted.has(id)) await fs.rm(this.paths.uploadInfo(id), { force: true });
+      if (this.persisted.has(id)) await unlinkIfPresent(this.paths.uploadInfo(id));
       this.forget(id);
       return { digest, size: session.size, modifiedMs: Date.now() };
     });
@@ -330,8 +332,8 @@ export class FsStore implements Store {
 
   async cancelUpload(repository: string, id: string): Promise<void> {
     await this.getUpload(repository, id);
-    await fs.rm(this.paths.uploadData(id), { force: true });
-    if (this.persisted.has(id)) await fs.rm(this.paths.uploadInfo(id), { force: true });
+    await unlinkIfPresent(this.paths.uploadData(id));
+    if (this.persisted.has(id)) await unlinkIfPresent(this.paths.uploadInfo(id));
     this.forget(id);
   }
 
@@ -412,8 +414,8 @@ export class FsStore implements Store {
     for (const tag of await this.listTags(repository)) {
       if ((await this.resolveTag(repository, tag)) === digest) await this.deleteTag(repository, tag);
     }
-    if (link.subject) await fs.rm(this.paths.referrer(repository, link.subject, digest), { force: true });
-    await fs.rm(this.paths.manifestLink(repository, digest), { force: true });
+    if (link.subject) await unlinkIfPresent(this.paths.referrer(repository, link.subject, digest));
+    await unlinkIfPresent(this.paths.manifestLink(repository, digest));
     return true;
   }
 
@@ -496,6 +498,15 @@ export class FsStore implements Store {
   async repositoryExists(repository: string): Promise<boolean> {
     const entries = await readdirOrEmpty(this.paths.repository(repository));
     return entries.includes('_manifests') || entries.includes('_layers');
+  }
+}
+
+/** unlink, where a file already gone is fine (fs.rm with force also lstats first). */
+async function unlinkIfPresent(path: string): Promise<void> {
+  try {
+    await fs.unlink(path);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
   }
 }
 

@@ -40,6 +40,10 @@ export interface ByteRange {
   end: number;
 }
 
+export interface AppendOptions {
+  final?: boolean;
+}
+
 export interface UploadSession {
   repository: string;
   id: string;
@@ -107,9 +111,11 @@ export interface Store {
   /**
    * Appends a stream at `offset`, which must equal the session's size (else RangeMismatch).
    * `expectedLength`, when given, must match what arrives (else SizeMismatch). On any failure
-   * the session is left as it was before the call.
+   * the session is left as it was before the call. `final` says the session is finished in the
+   * same request (a PUT carrying the last chunk, a monolithic POST): a backend may then skip
+   * what only a later request would need.
    */
-  appendUpload(repository: string, id: string, offset: number, data: Readable, expectedLength?: number): Promise<UploadSession>;
+  appendUpload(repository: string, id: string, offset: number, data: Readable, expectedLength?: number, options?: AppendOptions): Promise<UploadSession>;
   /**
    * Verifies the session hashes to `digest`, makes the blob visible under it (atomically),
    * gives it to the repository and ends the session. Throws DigestMismatch (session kept).
