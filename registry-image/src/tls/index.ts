@@ -49,7 +49,12 @@ async function readConfigured(path: string, key: string): Promise<Buffer> {
 export async function prepareTls(config: PerchConfig, log: Logger, options: TlsOptions = {}): Promise<TlsSetup | undefined> {
   const configured = config.http.tls;
   if (configured?.cert && configured.key) {
-    const [cert, key] = await Promise.all([readConfigured(configured.cert, 'cert'), readConfigured(configured.key, 'key')]);
+    // Both read at once, but a problem is reported in a fixed order (cert, then key), so the
+    // message does not depend on which read happened to fail first.
+    const [certRead, keyRead] = await Promise.allSettled([readConfigured(configured.cert, 'cert'), readConfigured(configured.key, 'key')]);
+    if (certRead.status === 'rejected') throw certRead.reason;
+    if (keyRead.status === 'rejected') throw keyRead.reason;
+    const [cert, key] = [certRead.value, keyRead.value];
     let info: CertificateInfo;
     try {
       info = inspectPair(cert, key);
