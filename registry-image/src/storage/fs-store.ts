@@ -388,15 +388,15 @@ export class FsStore implements Store {
   }
 
   async getManifest(repository: string, digest: string): Promise<StoredManifest | null> {
-    const link = await this.readManifestLink(repository, digest);
-    if (!link) return null;
-    try {
-      const body = await fs.readFile(this.paths.blob(digest));
-      return { digest, mediaType: link.mediaType, body };
-    } catch (err) {
-      if (isNotFound(err)) return null;
-      throw err;
-    }
+    // Link and content read side by side: a GET waits for one disk trip instead of two.
+    const [link, body] = await Promise.all([
+      this.readManifestLink(repository, digest),
+      fs.readFile(this.paths.blob(digest)).catch((err) => {
+        if (isNotFound(err)) return null;
+        throw err;
+      }),
+    ]);
+    return link && body ? { digest, mediaType: link.mediaType, body } : null;
   }
 
   private async readManifestLink(repository: string, digest: string): Promise<ManifestLink | null> {
