@@ -127,13 +127,7 @@ export class FsStore implements Store {
   }
 
   async deleteBlob(digest: string): Promise<boolean> {
-    try {
-      await fs.unlink(this.paths.blob(digest));
-      return true;
-    } catch (err) {
-      if (isNotFound(err)) return false;
-      throw err;
-    }
+    return unlinkIfPresent(this.paths.blob(digest));
   }
 
   async *listBlobs(): AsyncIterable<BlobStat> {
@@ -189,13 +183,7 @@ export class FsStore implements Store {
   }
 
   async unlinkBlob(repository: string, digest: string): Promise<boolean> {
-    try {
-      await fs.unlink(this.paths.layerLink(repository, digest));
-      return true;
-    } catch (err) {
-      if (isNotFound(err)) return false;
-      throw err;
-    }
+    return unlinkIfPresent(this.paths.layerLink(repository, digest));
   }
 
   async listRepositoryBlobs(repository: string): Promise<string[]> {
@@ -456,13 +444,7 @@ export class FsStore implements Store {
   }
 
   async deleteTag(repository: string, tag: string): Promise<boolean> {
-    try {
-      await fs.unlink(this.paths.tag(repository, tag));
-      return true;
-    } catch (err) {
-      if (isNotFound(err)) return false;
-      throw err;
-    }
+    return unlinkIfPresent(this.paths.tag(repository, tag));
   }
 
   async listTags(repository: string): Promise<string[]> {
@@ -501,12 +483,14 @@ export class FsStore implements Store {
   }
 }
 
-/** unlink, where a file already gone is fine (fs.rm with force also lstats first). */
-async function unlinkIfPresent(path: string): Promise<void> {
+/** unlink, where a file already gone is fine (fs.rm with force also lstats first); true when it removed one. */
+async function unlinkIfPresent(path: string): Promise<boolean> {
   try {
     await fs.unlink(path);
+    return true;
   } catch (err) {
-    if (!isNotFound(err)) throw err;
+    if (isNotFound(err)) return false;
+    throw err;
   }
 }
 

@@ -17,7 +17,7 @@ import { chartView } from './helm-chart';
 import { mapLimit } from './map-limit';
 import { pullCommand } from './pull-command';
 import { readJsonBlob } from './read-json-blob';
-import { requireUi, sendData } from './respond';
+import { sendData } from './respond';
 
 /** Files read at once per request (tag files, manifests). */
 const PARALLEL = 8;
@@ -33,7 +33,6 @@ function registryAddress(ctx: RequestContext): { host: string; plainHttp: boolea
 }
 
 export async function repositories(ctx: RequestContext): Promise<void> {
-  requireUi(ctx);
   const { store, auth } = ctx.parts;
   const names = (await store.listRepositories()).filter((name) => auth.canRead(ctx.identity, name));
   const rows = await mapLimit(names, PARALLEL, async (name) => {
@@ -53,7 +52,6 @@ async function existingRepository(ctx: RequestContext): Promise<string> {
 }
 
 export async function tags(ctx: RequestContext): Promise<void> {
-  requireUi(ctx);
   const name = await existingRepository(ctx);
   const { store } = ctx.parts;
   const address = registryAddress(ctx);
@@ -80,7 +78,6 @@ export async function tags(ctx: RequestContext): Promise<void> {
 }
 
 export async function manifest(ctx: RequestContext): Promise<void> {
-  requireUi(ctx);
   const name = repositoryParam(ctx.params.name);
   const ref = referenceParam(ctx.params.reference);
   const { store } = ctx.parts;

@@ -10,7 +10,7 @@ import { ICON_SVG } from './assets/icon';
 import { PAGE_HTML } from './assets/page';
 import { APP_SCRIPT } from './assets/script';
 import { STYLES_CSS } from './assets/styles';
-import { asset, requireUi, SECURITY_HEADERS, sendAsset, type Asset } from './respond';
+import { asset, SECURITY_HEADERS, sendAsset, type Asset } from './respond';
 
 const PAGE = asset('text/html; charset=utf-8', PAGE_HTML);
 /** Served under /_ui/<name>; the route's pattern lists the same names. */
@@ -21,12 +21,10 @@ const ASSETS: Readonly<Record<string, Asset>> = {
 };
 
 export async function page(ctx: RequestContext): Promise<void> {
-  requireUi(ctx);
   sendAsset(ctx, PAGE);
 }
 
 export async function staticAsset(ctx: RequestContext): Promise<void> {
-  requireUi(ctx);
   const file = ASSETS[ctx.params.asset];
   if (!file) throw new RegistryError('NOT_FOUND', `no UI file ${ctx.params.asset}`);
   sendAsset(ctx, file);
@@ -47,7 +45,6 @@ const SIGN_IN_CANCELLED = `<!doctype html><html lang="en"><head><meta charset="u
  * covers the paths below the one that asked), so the page works in both modes.
  */
 export async function login(ctx: RequestContext): Promise<void> {
-  requireUi(ctx);
   const { auth, config } = ctx.parts;
   if (!config.http.auth?.htpasswd) {
     redirectHome(ctx); // no logins configured: there is nothing to sign in to

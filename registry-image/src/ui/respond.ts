@@ -34,13 +34,6 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Cross-Origin-Resource-Policy': 'same-origin',
 };
 
-/** zot serves its UI only when the ui extension is on; so does perch. */
-export function requireUi(ctx: RequestContext): void {
-  if (!ctx.parts.config.extensions.ui?.enable) {
-    throw new RegistryError('NOT_FOUND', 'the browse UI is off: set "extensions": {"ui": {"enable": true}} in the registry config to turn it on');
-  }
-}
-
 export interface Asset {
   contentType: string;
   body: Buffer;

@@ -1,7 +1,7 @@
 /**
  * The browse UI's routes. `perch serve` adds them in front of the registry's route table
- * (http/routes.ts) only when extensions.ui.enable is set (uiRoutes below); each handler also
- * answers 404 without it (respond.ts requireUi).
+ * (http/routes.ts); uiRoutes below is the one place that decides, from extensions.ui.enable,
+ * whether they serve or answer 404 saying how to turn the UI on.
  *
  * Access, as the table enforces it before a handler runs:
  *   /                      the page shell: no data in it, so no credentials
@@ -14,6 +14,7 @@
  * may hold "/", "tags" and "manifests").
  */
 import type { PerchConfig } from '../config/types';
+import { RegistryError } from '../http/errors';
 import type { Route } from '../http/routes';
 import * as api from './api-handlers';
 import * as pages from './page-handlers';
@@ -33,7 +34,14 @@ export const UI_ROUTES: readonly Route[] = [
   },
 ];
 
-/** The routes `perch serve` adds for the UI: all of them with extensions.ui.enable, else none. */
+async function uiOff(): Promise<void> {
+  throw new RegistryError('NOT_FOUND', 'the browse UI is off: set "extensions": {"ui": {"enable": true}} in the registry config to turn it on');
+}
+
+/** zot serves its UI only when the ui extension is on; so does perch. Off, every UI path is a 404 that says so. */
+const UI_OFF: readonly Route[] = [{ name: 'ui-off', pattern: /^\/$|^\/_ui(?:\/|$)/, methods: { GET: { handler: uiOff, access: 'none' } } }];
+
+/** The routes `perch serve` adds for the UI. */
 export function uiRoutes(config: PerchConfig): readonly Route[] {
-  return config.extensions.ui?.enable ? UI_ROUTES : [];
+  return config.extensions.ui?.enable ? UI_ROUTES : UI_OFF;
 }
