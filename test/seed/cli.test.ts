@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
+import { freePort } from '../helpers/ports';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -16,15 +16,6 @@ import { makeHelmHome } from './seed-helpers';
 
 const CHARTS_DIR = join(__dirname, '../../registry-image/charts');
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 const perchSeed = (args: string[], timeoutMs = 60_000) =>
   runCommand(process.execPath, [PERCH_BUNDLE, 'seed', ...args], { allowFailure: true, timeoutMs });

@@ -6,8 +6,7 @@
  * crane and oras on a seeded chart; and what users see when the registry is down or a chart
  * is missing.
  */
-import { once } from 'node:events';
-import { createServer } from 'node:net';
+import { freePort } from '../helpers/ports';
 import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
@@ -48,15 +47,6 @@ const images = (rendered: string) =>
     .flatMap((o) => [...(o.spec?.template?.spec?.containers ?? []), ...(o.spec?.containers ?? [])].map((c) => c.image))
     .sort();
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 describe('seeded charts with helm 3 and helm 4', () => {
   let registry: RunningRegistry;
@@ -234,7 +224,7 @@ describe('seeded charts with helm 3 and helm 4', () => {
   });
 
   it('the registry down: perch seed gives up after --timeout saying what to check; helm reports the refused connection', async () => {
-    const port = await closedPort();
+    const port = await freePort() // released: nothing listens there;
     const started = Date.now();
     const down = await seedCli(['--registry', `http://127.0.0.1:${port}`, '--timeout', '1s']);
     expect(Date.now() - started).toBeLessThan(5_000);
