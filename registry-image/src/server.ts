@@ -31,6 +31,26 @@ function decodePath(req: IncomingMessage): string {
   }
 }
 
+/**
+ * Access 'create-or-update' (http/routes.ts): let the caller through if either is allowed; the
+ * handler then checks the one the request needs. A caller allowed neither gets what a 'create'
+ * route answers (DENIED, or 401 with the challenge), unless only the update refusal is one the
+ * client can act on: a user allowed update whose token lacks push gets the 401
+ * insufficient_scope that makes docker, helm and oras fetch a token with push.
+ */
+function authorizeCreateOrUpdate(auth: Auth, identity: Identity, repository: string): void {
+  try {
+    auth.authorize(identity, repository, 'create');
+  } catch (createRefusal) {
+    try {
+      auth.authorize(identity, repository, 'update');
+    } catch (updateRefusal) {
+      const actionable = (err: unknown) => err instanceof RegistryError && err.status === 401;
+      throw !actionable(createRefusal) && actionable(updateRefusal) ? updateRefusal : createRefusal;
+    }
+  }
+}
+
 /** `hooks` (http/hooks.ts): extra routes, request observers, a rate limiter, response headers. */
 export function createRegistry(parts: RegistryParts, hooks: RegistryHooks = {}): Registry {
   const { auth, log } = parts;
@@ -67,6 +87,7 @@ export function createRegistry(parts: RegistryParts, hooks: RegistryHooks = {}):
       identity = await auth.authenticate(req);
       record.user = identity.username;
       if (method.access === 'authenticated') auth.authorize(identity, undefined, 'read');
+      else if (method.access === 'create-or-update') authorizeCreateOrUpdate(auth, identity, params.name);
       else auth.authorize(identity, params.name, method.access);
     }
     const ctx: RequestContext = {

@@ -53,13 +53,24 @@ async function checkReferences(ctx: RequestContext, name: string, parsed: Parsed
   ]);
 }
 
-function mayUpdate(ctx: RequestContext): boolean {
-  try {
-    ctx.allow('update');
-    return true;
-  } catch {
-    return false;
-  }
+/**
+ * The route let in callers with create or update (http/routes.ts 'create-or-update'); which
+ * one this PUT needs is zot's rule (pkg/api/authz.go, manifestWriteAuthzChecks): moving a tag
+ * that exists is update, anything else (a new tag, a push by digest) is create. A caller
+ * allowed both pays no tag lookup.
+ */
+async function allowManifestWrite(ctx: RequestContext, store: RequestContext['parts']['store'], name: string, tag: string | undefined): Promise<void> {
+  const may = (action: 'create' | 'update') => {
+    try {
+      ctx.allow(action);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (may('create') && may('update')) return;
+  const exists = tag !== undefined && (await store.resolveTag(name, tag)) !== null;
+  ctx.allow(exists ? 'update' : 'create');
 }
 
 export async function putManifest(ctx: RequestContext): Promise<void> {
@@ -77,8 +88,7 @@ export async function putManifest(ctx: RequestContext): Promise<void> {
     if (err instanceof ManifestInvalid) throw new RegistryError('MANIFEST_INVALID', `manifest invalid: ${err.message}`);
     throw err;
   }
-  // zot: overwriting an existing tag needs `update`; only a caller without it pays the lookup.
-  if (ref.tag && !mayUpdate(ctx) && (await store.resolveTag(name, ref.tag)) !== null) ctx.allow('update');
+  await allowManifestWrite(ctx, store, name, ref.tag);
   const subject = parsed.subject
     ? {
         digest: parsed.subject.digest,

@@ -5,6 +5,12 @@
  *   'none'          no credentials looked at (probes, the token endpoint)
  *   'authenticated' the caller must pass authentication (the API base, the catalog)
  *   a PolicyAction  that action on the route's repository
+ *   'create-or-update'
+ *                   the caller must be allowed create or update on the route's repository
+ *                   (refused otherwise exactly as 'create' would refuse), and the handler
+ *                   decides which of the two the request needs: a manifest PUT over an
+ *                   existing tag needs update, anything else create (zot, pkg/api/authz.go).
+ *                   A caller with only update can then move a tag without create.
  *
  * `perch serve` adds routes that depend on its configuration and tried before these
  * (RegistryHooks.routes in http/hooks.ts): GET /health (handlers/health-report.ts) and, with
@@ -18,7 +24,7 @@ import * as manifests from '../handlers/manifests';
 import * as uploads from '../handlers/uploads';
 import type { Handler } from './context';
 
-export type Access = 'none' | 'authenticated' | PolicyAction;
+export type Access = 'none' | 'authenticated' | 'create-or-update' | PolicyAction;
 export interface MethodRoute {
   handler: Handler;
   access: Access;
@@ -67,7 +73,7 @@ export const ROUTES: Route[] = [
     pattern: new RegExp(`^/v2/${NAME}/manifests/(?<reference>[^/]+)$`),
     methods: {
       GET: { handler: manifests.getManifest, access: 'read' },
-      PUT: { handler: manifests.putManifest, access: 'create' },
+      PUT: { handler: manifests.putManifest, access: 'create-or-update' },
       DELETE: { handler: manifests.deleteManifest, access: 'delete' },
     },
   },
