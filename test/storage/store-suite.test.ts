@@ -2,7 +2,7 @@
  * One storage suite, run against every backend (distribution's "testsuites" idea):
  * whatever passes here may sit under the HTTP handlers.
  */
-import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -54,8 +54,12 @@ describe.each(backends)('%s', (_name, make) => {
     const stat = await store.finishUpload('a/b', s.id, sha256('hello world'));
     expect(stat.size).toBe(11);
     expect(await text(await store.openBlob(sha256('hello world')))).toBe('hello world');
-    expect(await text(await store.openBlob(sha256('hello world'), { start: 6, end: 10 }))).toBe('world');
-    expect(await kind(store.openBlob(sha256('hello world'), { start: 6, end: 11 }))).toBe('RangeNotSatisfiable');
+    expect(await text(await store.openBlob(sha256('hello world'), { range: { start: 6, end: 10 } }))).toBe('world');
+    expect(await kind(store.openBlob(sha256('hello world'), { range: { start: 6, end: 11 } }))).toBe('RangeNotSatisfiable');
+    // With the size the caller stat'ed, the same answers.
+    expect(await text(await store.openBlob(sha256('hello world'), { size: 11 }))).toBe('hello world');
+    expect(await text(await store.openBlob(sha256('hello world'), { range: { start: 0, end: 4 }, size: 11 }))).toBe('hello');
+    expect(await kind(store.openBlob(sha256('hello world'), { range: { start: 6, end: 11 }, size: 11 }))).toBe('RangeNotSatisfiable');
     expect(await kind(store.getUpload('a/b', s.id))).toBe('UploadNotFound');
   });
 
@@ -110,6 +114,33 @@ describe.each(backends)('%s', (_name, make) => {
     expect(await store.repositoryBlob('two', d)).not.toBeNull();
     await store.linkBlob('three', d);
     expect(await store.listRepositoryBlobs('three')).toEqual([d]);
+    // A manifest PUT refreshes what it references through the repository's own link.
+    expect(await store.touchRepositoryBlob('three', d)).toBe(true);
+    expect(await store.touchRepositoryBlob('one', d)).toBe(false);
+    expect(await store.touchRepositoryBlob('three', sha256('never pushed'))).toBe(false);
+  });
+
+  it('re-setting a tag moves it and its time; re-putting a manifest with another media type updates it', async () => {
+    const store = make();
+    await store.init();
+    const first = Buffer.from('{"schemaVersion":2,"n":1}');
+    const second = Buffer.from('{"schemaVersion":2,"n":2}');
+    const oci = 'application/vnd.oci.image.manifest.v1+json';
+    await store.putManifest('app', { digest: sha256(first), mediaType: oci, body: first });
+    await store.putManifest('app', { digest: sha256(second), mediaType: oci, body: second });
+    await store.setTag('app', 'v1', sha256(first));
+    const before = await store.tagInfo('app', 'v1');
+    expect(before?.digest).toBe(sha256(first));
+    await new Promise((r) => setTimeout(r, 20));
+    await store.setTag('app', 'v1', sha256(second));
+    const after = await store.tagInfo('app', 'v1');
+    expect(after?.digest).toBe(sha256(second));
+    expect(after!.modifiedMs).toBeGreaterThan(before!.modifiedMs);
+    expect(await store.tagInfo('app', 'nope')).toBeNull();
+    await store.putManifest('app', { digest: sha256(first), mediaType: oci, body: first });
+    expect((await store.getManifest('app', sha256(first)))?.mediaType).toBe(oci);
+    await store.putManifest('app', { digest: sha256(first), mediaType: 'application/vnd.docker.distribution.manifest.v2+json', body: first });
+    expect((await store.getManifest('app', sha256(first)))?.mediaType).toBe('application/vnd.docker.distribution.manifest.v2+json');
   });
 
   it('stores manifests, tags and referrers; deleting a manifest removes its tags and referrer entry', async () => {
@@ -186,6 +217,34 @@ describe('FsStore specifics', () => {
     });
     await expect(store.appendUpload('r', s.id, 0, broken)).rejects.toThrow('client went away');
     expect((await store.getUpload('r', s.id)).size).toBe(0);
+  });
+
+  it('keeps tags and manifest links as symlink records, and reads a store that holds them as files', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'perch-store-'));
+    const store = new FsStore(root);
+    await store.init();
+    const body = Buffer.from('{"schemaVersion":2}');
+    const digest = sha256(body);
+    const hex = digest.slice('sha256:'.length);
+    await store.putManifest('app', { digest, mediaType: 'application/vnd.oci.image.manifest.v1+json', body });
+    await store.setTag('app', 'v1', digest);
+    const tagPath = join(root, 'repositories/app/_tags/v1');
+    expect(lstatSync(tagPath).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(tagPath)).toBe(digest);
+    // The layout before records were symlinks: plain files with the same contents.
+    const linkPath = join(root, 'repositories/app/_manifests/sha256', hex);
+    rmSync(tagPath);
+    rmSync(linkPath);
+    writeFileSync(tagPath, `${digest}\n`);
+    writeFileSync(linkPath, JSON.stringify({ mediaType: 'application/vnd.oci.image.manifest.v1+json' }));
+    const reopened = new FsStore(root);
+    await reopened.init();
+    expect(await reopened.resolveTag('app', 'v1')).toBe(digest);
+    expect((await reopened.tagInfo('app', 'v1'))?.digest).toBe(digest);
+    expect((await reopened.getManifest('app', digest))?.mediaType).toBe('application/vnd.oci.image.manifest.v1+json');
+    // Setting the tag again replaces the old file with a record.
+    await reopened.setTag('app', 'v1', digest);
+    expect(readlinkSync(tagPath)).toBe(digest);
   });
 
   it('init() clears half-written temporary files', async () => {

@@ -1,7 +1,6 @@
 /** GET/HEAD/DELETE /v2/<name>/blobs/<digest> (spec: "Pulling blobs", "Deleting Blobs"). */
-import { pipeline } from 'node:stream/promises';
 import { RegistryError } from '../http/errors';
-import { sendEmpty } from '../http/respond';
+import { sendEmpty, sendStream } from '../http/respond';
 import type { RequestContext } from '../http/context';
 import { storageUsage } from '../quota/usage';
 import type { ByteRange } from '../storage/types';
@@ -51,9 +50,9 @@ export async function getBlob(ctx: RequestContext): Promise<void> {
     ctx.res.end();
     return;
   }
-  const stream = await store.openBlob(digest, range);
+  const stream = await store.openBlob(digest, { range, size: stat.size });
   ctx.res.writeHead(status, headers);
-  await pipeline(stream, ctx.res);
+  await sendStream(ctx.res, stream);
 }
 
 export async function deleteBlob(ctx: RequestContext): Promise<void> {

@@ -71,6 +71,10 @@ export class StorageUsage {
   holds(repository: string, digest: string): boolean {
     return this.held.get(repository)?.has(digest) ?? false;
   }
+  /** The size of a blob or manifest the repository holds, if these totals know of it. */
+  heldSize(repository: string, digest: string): number | undefined {
+    return this.held.get(repository)?.get(digest);
+  }
 
   /** Content now stored (a finished upload, a manifest). */
   blobStored(digest: string, size: number): void {

@@ -10,14 +10,15 @@
  * With `durable` (storage.commit) every step is fsynced before it is acknowledged.
  */
 import { randomUUID, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
+import { close, createReadStream, createWriteStream, fstat, open, promises as fs } from 'node:fs';
+import { promisify } from 'node:util';
 import { dirname, join, relative } from 'node:path';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import { newHash, parseDigest } from '../oci/digest';
 import { isNotFound, writeFileAtomic, fsyncPath, fsyncDir } from './atomic-file';
 import { StorePaths } from './paths';
-import { countingHasher } from './hashing';
+import { pump } from './body-pump';
+import { readRecord, readRecordWithTime, setRecord, withParent } from './symlink-record';
 import {
   StorageError,
   type AppendOptions,
@@ -29,6 +30,10 @@ import {
   type TagInfo,
   type UploadSession,
 } from './types';
+
+const openFile = promisify(open);
+const fstatFile = promisify(fstat);
+const closeFile = promisify(close);
 
 /**
  * File stream buffers: big enough that a MiB-sized layer moves in a few read/write calls (each
@@ -93,29 +98,41 @@ export class FsStore implements Store {
     }
   }
 
-  async openBlob(digest: string, range?: ByteRange): Promise<Readable> {
+  async openBlob(digest: string, options: { range?: ByteRange; size?: number } = {}): Promise<Readable> {
     // Open first: a blob removed since the caller's stat is a clean NotFound, not a broken stream.
-    let handle;
+    // A numeric descriptor, not a FileHandle: its stream reads with plain callbacks, which cost
+    // less per read than FileHandle's promises.
+    let fd: number;
     try {
-      handle = await fs.open(this.paths.blob(digest), 'r');
+      fd = await openFile(this.paths.blob(digest), 'r');
     } catch (err) {
       if (isNotFound(err)) throw new StorageError('NotFound', `blob ${digest} not found`);
       throw err;
     }
-    if (range) {
-      const { size } = await handle.stat();
-      if (range.start > range.end || range.end >= size) {
-        await handle.close();
-        throw new StorageError('RangeNotSatisfiable', `range ${range.start}-${range.end} outside ${size} bytes`);
+    try {
+      const size = options.size ?? (await fstatFile(fd)).size;
+      const { start, end } = options.range ?? { start: 0, end: size - 1 };
+      if (options.range && (start > end || end >= size)) throw new StorageError('RangeNotSatisfiable', `range ${start}-${end} outside ${size} bytes`);
+      if (size === 0) {
+        await closeFile(fd);
+        return Readable.from([]);
       }
+      // With its end known the stream stops without a last read to find end-of-file.
+      return createReadStream('', { fd, start, end, highWaterMark: FILE_BUFFER });
+    } catch (err) {
+      await closeFile(fd).catch(() => {});
+      throw err;
     }
-    return handle.createReadStream(range ? { start: range.start, end: range.end, highWaterMark: FILE_BUFFER } : { highWaterMark: FILE_BUFFER });
   }
 
   async touchBlob(digest: string): Promise<boolean> {
+    return this.touchPath(this.paths.blob(digest));
+  }
+
+  private async touchPath(path: string): Promise<boolean> {
     const now = new Date();
     try {
-      await fs.utimes(this.paths.blob(digest), now, now);
+      await fs.utimes(path, now, now);
       return true;
     } catch (err) {
       if (isNotFound(err)) return false;
@@ -156,6 +173,11 @@ export class FsStore implements Store {
     }
   }
 
+  /** utimes follows the link: one call refreshes the blob and proves the repository holds it. */
+  async touchRepositoryBlob(repository: string, digest: string): Promise<boolean> {
+    return this.touchPath(this.paths.layerLink(repository, digest));
+  }
+
   async linkBlob(repository: string, digest: string): Promise<void> {
     if (!(await this.touchBlob(digest))) throw new StorageError('NotFound', `blob ${digest} not found`);
     await this.writeLayerLink(repository, digest);
@@ -169,15 +191,10 @@ export class FsStore implements Store {
     const link = this.paths.layerLink(repository, digest);
     const target = relative(dirname(link), this.paths.blob(digest));
     try {
-      await fs.symlink(target, link);
+      await withParent(link, () => fs.symlink(target, link));
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') return;
-      if (code !== 'ENOENT') throw err;
-      await fs.mkdir(dirname(link), { recursive: true });
-      await fs.symlink(target, link).catch((again: NodeJS.ErrnoException) => {
-        if (again.code !== 'EEXIST') throw again;
-      });
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return;
+      throw err;
     }
     if (this.durable) await fsyncDir(dirname(link));
   }
@@ -259,12 +276,20 @@ export class FsStore implements Store {
       const known = this.hashes.get(id);
       const state: HashState | undefined = known && known.bytes === session.size ? { hash: known.hash.copy(), bytes: known.bytes } : undefined;
       const dataPath = this.paths.uploadData(id);
-      const counter = countingHasher(state?.hash, expectedLength);
+      let received = 0;
       try {
         // A session finished in this same request is never resumed: it needs no info file.
-        await Promise.all([options.final ? undefined : this.persist(session), pipeline(data, counter.transform, createWriteStream(dataPath, { flags: 'a', highWaterMark: FILE_BUFFER }))]);
-        if (expectedLength !== undefined && counter.bytes() !== expectedLength) {
-          throw new StorageError('SizeMismatch', `expected ${expectedLength} bytes, received ${counter.bytes()}`);
+        const [, bytes] = await Promise.all([
+          options.final ? undefined : this.persist(session),
+          pump(data, {
+            maxBytes: expectedLength,
+            onChunk: state && ((chunk) => state.hash.update(chunk)),
+            sink: createWriteStream(dataPath, { flags: 'a', highWaterMark: FILE_BUFFER }),
+          }),
+        ]);
+        received = bytes;
+        if (expectedLength !== undefined && received !== expectedLength) {
+          throw new StorageError('SizeMismatch', `expected ${expectedLength} bytes, received ${received}`);
         }
       } catch (err) {
         // Leave the session as it was: drop whatever part of this chunk reached the disk.
@@ -276,9 +301,9 @@ export class FsStore implements Store {
         }
         throw err;
       }
-      if (state) this.hashes.set(id, { hash: state.hash, bytes: state.bytes + counter.bytes() });
+      if (state) this.hashes.set(id, { hash: state.hash, bytes: state.bytes + received });
       else this.hashes.delete(id); // rehashed from disk when the upload finishes
-      const updated = { ...session, size: session.size + counter.bytes(), updatedMs: Date.now() };
+      const updated = { ...session, size: session.size + received, updatedMs: Date.now() };
       this.sessions.set(id, updated);
       return { ...updated };
     });
@@ -362,17 +387,14 @@ export class FsStore implements Store {
     // The three writes are independent: a link whose blob is missing reads as "no manifest",
     // and a referrer entry is only listed for a manifest that reads back. The caller sets the
     // tag after this returns, so a tag never points at a manifest that is not whole.
+    // The blob is written even when it is stored already: the same bytes, a fresh mtime for
+    // GC's grace, and for the usual new manifest one call fewer than touch-then-write.
     const link: ManifestLink = { mediaType: manifest.mediaType, ...(subject ? { subject: subject.digest } : {}) };
     await Promise.all([
-      this.writeManifestBlob(manifest),
+      writeFileAtomic(this.paths.blob(manifest.digest), manifest.body, this.paths.tmpDir, this.durable),
       subject && writeFileAtomic(this.paths.referrer(repository, subject.digest, manifest.digest), JSON.stringify(subject.descriptor), this.paths.tmpDir, this.durable),
-      writeFileAtomic(this.paths.manifestLink(repository, manifest.digest), JSON.stringify(link), this.paths.tmpDir, this.durable),
+      setRecord(this.paths.manifestLink(repository, manifest.digest), JSON.stringify(link), this.paths.tmpDir, this.durable, { unlessSame: true }),
     ]);
-  }
-
-  /** Content-addressed: stored already means refreshed (GC's grace), not rewritten. */
-  private async writeManifestBlob(manifest: StoredManifest): Promise<void> {
-    if (!(await this.touchBlob(manifest.digest))) await writeFileAtomic(this.paths.blob(manifest.digest), manifest.body, this.paths.tmpDir, this.durable);
   }
 
   async getManifest(repository: string, digest: string): Promise<StoredManifest | null> {
@@ -388,12 +410,8 @@ export class FsStore implements Store {
   }
 
   private async readManifestLink(repository: string, digest: string): Promise<ManifestLink | null> {
-    try {
-      return JSON.parse(await fs.readFile(this.paths.manifestLink(repository, digest), 'utf8')) as ManifestLink;
-    } catch (err) {
-      if (isNotFound(err)) return null;
-      throw err;
-    }
+    const record = await readRecord(this.paths.manifestLink(repository, digest));
+    return record === null ? null : (JSON.parse(record) as ManifestLink);
   }
 
   async deleteManifest(repository: string, digest: string): Promise<boolean> {
@@ -412,35 +430,17 @@ export class FsStore implements Store {
   }
 
   async setTag(repository: string, tag: string, digest: string): Promise<void> {
-    await writeFileAtomic(this.paths.tag(repository, tag), digest, this.paths.tmpDir, this.durable);
+    await setRecord(this.paths.tag(repository, tag), digest, this.paths.tmpDir, this.durable);
   }
 
   async resolveTag(repository: string, tag: string): Promise<string | null> {
-    try {
-      return (await fs.readFile(this.paths.tag(repository, tag), 'utf8')).trim();
-    } catch (err) {
-      if (isNotFound(err)) return null;
-      throw err;
-    }
+    return readRecord(this.paths.tag(repository, tag));
   }
 
-  /** The tag file's mtime is when it was last set: setTag replaces the file by rename. */
+  /** The tag's mtime is when it was last set: setTag replaces it by rename. */
   async tagInfo(repository: string, tag: string): Promise<TagInfo | null> {
-    let file;
-    try {
-      file = await fs.open(this.paths.tag(repository, tag), 'r');
-    } catch (err) {
-      if (isNotFound(err)) return null;
-      throw err;
-    }
-    // Read and stat through one descriptor: a concurrent setTag renames a new file over the
-    // path, and the digest and time must describe the same version.
-    try {
-      const [content, st] = await Promise.all([file.readFile('utf8'), file.stat()]);
-      return { digest: content.trim(), modifiedMs: st.mtimeMs };
-    } finally {
-      await file.close();
-    }
+    const record = await readRecordWithTime(this.paths.tag(repository, tag));
+    return record && { digest: record.value, modifiedMs: record.modifiedMs };
   }
 
   async deleteTag(repository: string, tag: string): Promise<boolean> {

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { digestOf, parseDigest } from '../oci/digest';
-import { countingHasher } from './hashing';
+import { pump } from './body-pump';
 import { StorageError, type BlobStat, type ByteRange, type ReferrerDescriptor, type Store, type StoredManifest, type TagInfo, type UploadSession } from './types';
 
 interface Repo {
@@ -38,7 +38,7 @@ export class MemoryStore implements Store {
     return blob ? { digest, size: blob.bytes.length, modifiedMs: blob.modifiedMs } : null;
   }
 
-  async openBlob(digest: string, range?: ByteRange): Promise<Readable> {
+  async openBlob(digest: string, { range }: { range?: ByteRange } = {}): Promise<Readable> {
     const blob = this.blobs.get(digest);
     if (!blob) throw new StorageError('NotFound', `blob ${digest} not found`);
     if (range && (range.start > range.end || range.end >= blob.bytes.length)) throw new StorageError('RangeNotSatisfiable', `range outside ${blob.bytes.length} bytes`);
@@ -64,6 +64,10 @@ export class MemoryStore implements Store {
 
   async repositoryBlob(repository: string, digest: string): Promise<BlobStat | null> {
     return this.repo(repository)?.blobs.has(digest) ? this.statBlob(digest) : null;
+  }
+
+  async touchRepositoryBlob(repository: string, digest: string): Promise<boolean> {
+    return !!this.repo(repository)?.blobs.has(digest) && this.touchBlob(digest);
   }
 
   async linkBlob(repository: string, digest: string): Promise<void> {
@@ -99,12 +103,11 @@ export class MemoryStore implements Store {
   async appendUpload(repository: string, id: string, offset: number, data: Readable, expectedLength?: number): Promise<UploadSession> {
     const upload = this.upload(repository, id);
     if (offset !== upload.session.size) throw new StorageError('RangeMismatch', `upload is at ${upload.session.size} bytes, chunk starts at ${offset}`);
-    const counter = countingHasher(undefined, expectedLength);
     const chunks: Buffer[] = [];
-    for await (const chunk of data.pipe(counter.transform)) chunks.push(chunk as Buffer);
-    if (expectedLength !== undefined && counter.bytes() !== expectedLength) throw new StorageError('SizeMismatch', `expected ${expectedLength} bytes, received ${counter.bytes()}`);
+    const bytes = await pump(data, { maxBytes: expectedLength, onChunk: (chunk) => chunks.push(chunk) });
+    if (expectedLength !== undefined && bytes !== expectedLength) throw new StorageError('SizeMismatch', `expected ${expectedLength} bytes, received ${bytes}`);
     upload.chunks.push(...chunks);
-    upload.session.size += counter.bytes();
+    upload.session.size += bytes;
     upload.session.updatedMs = Date.now();
     return { ...upload.session };
   }

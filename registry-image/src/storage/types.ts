@@ -82,8 +82,11 @@ export interface Store {
 
   // Blobs: content-addressed and shared by every repository.
   statBlob(digest: string): Promise<BlobStat | null>;
-  /** Streams a blob or part of it. Throws NotFound or RangeNotSatisfiable. */
-  openBlob(digest: string, range?: ByteRange): Promise<Readable>;
+  /**
+   * Streams a blob or part of it. Throws NotFound or RangeNotSatisfiable. `size`: the blob's
+   * size, when the caller has just stat'ed it (the backend then need not look it up).
+   */
+  openBlob(digest: string, options?: { range?: ByteRange; size?: number }): Promise<Readable>;
   /**
    * Sets the blob's modification time to now; false when there is no such blob. Garbage
    * collection's grace period (storage.gcDelay) runs from this time, so whatever is about to
@@ -99,6 +102,11 @@ export interface Store {
   // Which blobs a repository was given.
   /** The blob's stat if the repository holds it, else null. */
   repositoryBlob(repository: string, digest: string): Promise<BlobStat | null>;
+  /**
+   * touchBlob for a blob the repository holds, in as few steps as the backend allows: false
+   * when the repository does not hold it (or the blob is gone).
+   */
+  touchRepositoryBlob(repository: string, digest: string): Promise<boolean>;
   /** Gives the repository a blob that exists already (cross-repository mount). */
   linkBlob(repository: string, digest: string): Promise<void>;
   unlinkBlob(repository: string, digest: string): Promise<boolean>;
