@@ -18,6 +18,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, startRegistry, type RunningRegistry } from '../helpers/registry';
+import { imageNodeFlags } from '../bench/servers/image-node-flags';
 import { runCommand } from '../helpers/run-command';
 import { runConformance } from '../helpers/conformance';
 import { makeClientHome, type ClientHome } from '../helpers/client-home';
@@ -117,7 +118,9 @@ describe('registry image: built by buildah, stored in perch, run by containerd a
       const c = pulled.config;
       expect(numericUser(c.User)).toEqual({ uid: 65532, gid: 65532 });
       expect(Object.keys(c.ExposedPorts ?? {})).toEqual(['5000/tcp']);
-      expect(c.Entrypoint).toEqual(['node', '/app/perch.js']);
+      // The flags are the Dockerfile's, as the benchmark reads them (image-node-flags.ts).
+      expect(c.Entrypoint).toEqual(['node', ...imageNodeFlags(REPO_ROOT), '/app/perch.js']);
+      expect(imageNodeFlags(REPO_ROOT)).toContain('--initial-old-space-size=64');
       expect(c.Cmd).toEqual(['serve', '/etc/zot/config.json']);
     });
 

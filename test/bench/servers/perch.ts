@@ -1,10 +1,12 @@
 /**
- * perch, as the image runs it: `node registry-image/dist/perch.js serve CONFIG`, with a zot
+ * perch, as the image runs it: `node FLAGS registry-image/dist/perch.js serve CONFIG` (FLAGS
+ * from the Dockerfile's ENTRYPOINT), with a zot
  * config whose storage has `commit: false` (no fsync, like the peer on tmpfs and the
  * ceiling) and log level warn (no per-request log lines, like the others).
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { imageNodeFlags } from './image-node-flags';
 import { freePort, launch } from './launch';
 import type { ServerSpec } from './types';
 
@@ -29,7 +31,7 @@ export function perchSpec(repoRoot: string): ServerSpec {
       };
       const configPath = `${dataDir}.perch.json`;
       writeFileSync(configPath, JSON.stringify(config, null, 2));
-      return launch({ kind: 'ours', command: process.execPath, args: [bundle, 'serve', configPath], port, dataDir });
+      return launch({ kind: 'ours', command: process.execPath, args: [...imageNodeFlags(repoRoot), bundle, 'serve', configPath], port, dataDir });
     },
   };
 }
