@@ -274,7 +274,9 @@ export class FsStore implements Store {
       const session = await this.getUpload(repository, id);
       if (offset !== session.size) throw new StorageError('RangeMismatch', `upload is at ${session.size} bytes, chunk starts at ${offset}`);
       const known = this.hashes.get(id);
-      const state: HashState | undefined = known && known.bytes === session.size ? { hash: known.hash.copy(), bytes: known.bytes } : undefined;
+      // The running hash is fed in place; if this chunk fails it no longer matches the file and
+      // is dropped (the finish then rehashes the file from disk, a rare and correct fallback).
+      const state = known && known.bytes === session.size ? known : undefined;
       const dataPath = this.paths.uploadData(id);
       let received = 0;
       try {
@@ -293,6 +295,7 @@ export class FsStore implements Store {
         }
       } catch (err) {
         // Leave the session as it was: drop whatever part of this chunk reached the disk.
+        this.hashes.delete(id);
         await fs.truncate(dataPath, session.size).catch(() => {});
         if (isNotFound(err)) {
           // The session's folder is gone (purged by a `perch gc` in another process).
@@ -301,7 +304,7 @@ export class FsStore implements Store {
         }
         throw err;
       }
-      if (state) this.hashes.set(id, { hash: state.hash, bytes: state.bytes + received });
+      if (state) state.bytes += received;
       else this.hashes.delete(id); // rehashed from disk when the upload finishes
       const updated = { ...session, size: session.size + received, updatedMs: Date.now() };
       this.sessions.set(id, updated);
@@ -317,9 +320,12 @@ export class FsStore implements Store {
       const dataPath = this.paths.uploadData(id);
       if (session.size === 0) await fs.writeFile(dataPath, '', { flag: 'a' }); // the empty blob
       const known = this.hashes.get(id);
+      // A hash can be finalised once: the state is dropped, and a finish retried after a digest
+      // mismatch rehashes the file.
+      this.hashes.delete(id);
       let actual: string;
       if (parsed.algorithm === 'sha256' && known && known.bytes === session.size) {
-        actual = known.hash.copy().digest('hex');
+        actual = known.hash.digest('hex');
       } else {
         actual = await hashFile(dataPath, parsed.algorithm);
       }
