@@ -103,6 +103,22 @@ describe.each(backends)('%s', (_name, makeStore) => {
     expect(again.removals).toEqual([]);
   });
 
+  it('a repository whose last image was deleted and collected drops out of _catalog', async () => {
+    const store = makeStore();
+    const config = gcConfig('/unused');
+    const base = await serve(store, config);
+    const gone = await pushImage(base, 'team/gone', 'v1', [randomBlob(100)]);
+    await pushImage(base, 'team/kept', 'v1', [randomBlob(100)]);
+    const catalog = async () => ((await (await fetch(`${base}/v2/_catalog`)).json()) as { repositories: string[] }).repositories;
+    expect(await catalog()).toEqual(['team/gone', 'team/kept']);
+    expect((await fetch(`${base}/v2/team/gone/manifests/${gone.digest}`, { method: 'DELETE' })).status).toBe(202);
+    await sleep(GRACE_MS * 2);
+    const report = await collectGarbage(store, gcOptionsFrom(config));
+    expect(kinds(report.removals, 'link').map((r) => r.repository)).toEqual(['team/gone', 'team/gone']);
+    expect(await catalog()).toEqual(['team/kept']);
+    expect((await fetch(`${base}/v2/team/gone/tags/list`)).status).toBe(404);
+  });
+
   it('keeps everything younger than its grace period', async () => {
     const store = makeStore();
     const config = gcConfig('/unused');

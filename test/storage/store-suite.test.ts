@@ -247,6 +247,33 @@ describe('FsStore specifics', () => {
     expect(readlinkSync(tagPath)).toBe(digest);
   });
 
+  it('a repository emptied of manifests, tags and blobs leaves no folder and is no longer listed', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'perch-store-'));
+    const store = new FsStore(root);
+    await store.init();
+    const layer = await upload(store, 'team/app', 'layer');
+    await upload(store, 'team', 'parent layer');
+    const body = Buffer.from('{"schemaVersion":2,"app":true}');
+    const digest = sha256(body);
+    const subject = sha256('subject');
+    await store.putManifest('team/app', { digest, mediaType: 'application/vnd.oci.image.manifest.v1+json', body }, { digest: subject, descriptor: { mediaType: 'm', digest, size: body.length } });
+    await store.setTag('team/app', 'v1', digest);
+    expect(await store.listRepositories()).toEqual(['team', 'team/app']);
+    await store.deleteTag('team/app', 'v1');
+    await store.deleteManifest('team/app', digest);
+    expect(await store.listRepositories()).toEqual(['team', 'team/app']); // still holds its layer
+    await store.unlinkBlob('team/app', layer);
+    expect(await store.listRepositories()).toEqual(['team']);
+    expect(readdirSync(join(root, 'repositories/team'))).toEqual(['_layers']);
+    // Pushing to it again brings its folders back.
+    await store.linkBlob('team/app', layer);
+    expect(await store.listRepositories()).toEqual(['team', 'team/app']);
+    await store.unlinkBlob('team/app', layer);
+    await store.unlinkBlob('team', sha256('parent layer'));
+    expect(await store.listRepositories()).toEqual([]);
+    expect(readdirSync(join(root, 'repositories'))).toEqual([]);
+  });
+
   it('init() clears half-written temporary files', async () => {
     const root = mkdtempSync(join(tmpdir(), 'perch-store-'));
     const store = new FsStore(root);

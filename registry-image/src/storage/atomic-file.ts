@@ -26,15 +26,26 @@ export async function writeFileAtomic(path: string, data: string | Buffer, tmpDi
   const tmp = join(tmpDir, randomUUID());
   await fs.writeFile(tmp, data);
   if (durable) await fsyncPath(tmp);
-  try {
-    await fs.rename(tmp, path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    // The target folder does not exist yet: make it and try once more.
-    await fs.mkdir(dirname(path), { recursive: true });
-    await fs.rename(tmp, path);
-  }
+  // The target folder may not exist yet (or an emptied repository's was just removed).
+  await withParent(path, () => fs.rename(tmp, path));
   if (durable) await fsyncDir(dirname(path));
+}
+
+/**
+ * Runs `create`; when the parent folder is missing, makes it and runs `create` again. A few
+ * times: a delete that empties a repository removes its folders (FsStore.removeFromRepository)
+ * and may do so between this mkdir and the retry.
+ */
+export async function withParent(path: string, create: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await create();
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt === 3) throw err;
+      await fs.mkdir(dirname(path), { recursive: true });
+    }
+  }
 }
 
 export function isNotFound(err: unknown): boolean {

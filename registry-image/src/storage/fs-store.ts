@@ -15,10 +15,10 @@ import { promisify } from 'node:util';
 import { dirname, join, relative } from 'node:path';
 import { Readable } from 'node:stream';
 import { newHash, parseDigest } from '../oci/digest';
-import { isNotFound, writeFileAtomic, fsyncPath, fsyncDir } from './atomic-file';
+import { isNotFound, writeFileAtomic, fsyncPath, fsyncDir, withParent } from './atomic-file';
 import { StorePaths } from './paths';
 import { pump } from './body-pump';
-import { readRecord, readRecordWithTime, setRecord, withParent } from './symlink-record';
+import { readRecord, readRecordWithTime, setRecord } from './symlink-record';
 import {
   StorageError,
   type AppendOptions,
@@ -200,7 +200,7 @@ export class FsStore implements Store {
   }
 
   async unlinkBlob(repository: string, digest: string): Promise<boolean> {
-    return unlinkIfPresent(this.paths.layerLink(repository, digest));
+    return this.removeFromRepository(this.paths.layerLink(repository, digest));
   }
 
   async listRepositoryBlobs(repository: string): Promise<string[]> {
@@ -426,8 +426,8 @@ export class FsStore implements Store {
     for (const tag of await this.listTags(repository)) {
       if ((await this.resolveTag(repository, tag)) === digest) await this.deleteTag(repository, tag);
     }
-    if (link.subject) await unlinkIfPresent(this.paths.referrer(repository, link.subject, digest));
-    await unlinkIfPresent(this.paths.manifestLink(repository, digest));
+    if (link.subject) await this.removeFromRepository(this.paths.referrer(repository, link.subject, digest));
+    await this.removeFromRepository(this.paths.manifestLink(repository, digest));
     return true;
   }
 
@@ -450,7 +450,7 @@ export class FsStore implements Store {
   }
 
   async deleteTag(repository: string, tag: string): Promise<boolean> {
-    return unlinkIfPresent(this.paths.tag(repository, tag));
+    return this.removeFromRepository(this.paths.tag(repository, tag));
   }
 
   async listTags(repository: string): Promise<string[]> {
@@ -468,6 +468,24 @@ export class FsStore implements Store {
       }
     }
     return out;
+  }
+
+  /**
+   * Removes a link, record or referrer entry of a repository, then every folder above it that
+   * this left empty, up to the repositories folder: a repository whose last manifest, tag and
+   * blob are gone (deleted, or collected) leaves no folder behind and drops out of _catalog.
+   * A writer that finds its folder gone makes it again (withParent, writeFileAtomic).
+   */
+  private async removeFromRepository(path: string): Promise<boolean> {
+    if (!(await unlinkIfPresent(path))) return false;
+    for (let dir = dirname(path); dir.startsWith(`${this.paths.repositoriesDir}/`); dir = dirname(dir)) {
+      try {
+        await fs.rmdir(dir);
+      } catch {
+        break; // not empty (ENOTEMPTY, EEXIST), or gone already: the folders above stay too
+      }
+    }
+    return true;
   }
 
   async listRepositories(): Promise<string[]> {

@@ -16,7 +16,7 @@
 import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fsyncDir, isNotFound } from './atomic-file';
+import { fsyncDir, isNotFound, withParent } from './atomic-file';
 
 /** The record at `path`, or null when there is none. */
 export async function readRecord(path: string): Promise<string | null> {
@@ -72,17 +72,6 @@ async function replaceRecord(path: string, value: string, tmpDir: string, durabl
   await fs.symlink(value, tmp);
   await withParent(path, () => fs.rename(tmp, path));
   if (durable) await fsyncDir(dirname(path));
-}
-
-/** Runs `create`; when the parent folder is missing, makes it and runs `create` once more. */
-export async function withParent(path: string, create: () => Promise<void>): Promise<void> {
-  try {
-    await create();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    await fs.mkdir(dirname(path), { recursive: true });
-    await create();
-  }
 }
 
 async function lstatOrNull(path: string) {
