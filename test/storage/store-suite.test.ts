@@ -2,7 +2,7 @@
  * One storage suite, run against every backend (distribution's "testsuites" idea):
  * whatever passes here may sit under the HTTP handlers.
  */
-import { lstatSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -272,6 +272,26 @@ describe('FsStore specifics', () => {
     await store.unlinkBlob('team', sha256('parent layer'));
     expect(await store.listRepositories()).toEqual([]);
     expect(readdirSync(join(root, 'repositories'))).toEqual([]);
+  });
+
+  it('init() removes upload bytes a crash left without a session, once older than the upload TTL', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'perch-store-'));
+    const first = new FsStore(root);
+    await first.init();
+    const chunked = await first.startUpload('r');
+    await first.appendUpload('r', chunked.id, 0, Readable.from([Buffer.from('resumable')]));
+    const old = new Date(Date.now() - 2 * 3600_000);
+    utimesSync(join(root, 'uploads', chunked.id), old, old);
+    // What a kill during a monolithic push leaves: bytes, no session file.
+    const orphanOld = '0b0e7a51-0000-4000-8000-000000000001';
+    const orphanNew = '0b0e7a51-0000-4000-8000-000000000002';
+    writeFileSync(join(root, 'uploads', orphanOld), 'half a blob');
+    utimesSync(join(root, 'uploads', orphanOld), old, old);
+    writeFileSync(join(root, 'uploads', orphanNew), 'maybe still being written');
+    const restarted = new FsStore(root, { orphanUploadMs: 3600_000 });
+    await restarted.init();
+    expect(readdirSync(join(root, 'uploads')).sort()).toEqual([chunked.id, `${chunked.id}.json`, orphanNew].sort());
+    expect((await restarted.getUpload('r', chunked.id)).size).toBe('resumable'.length);
   });
 
   it('init() clears half-written temporary files', async () => {

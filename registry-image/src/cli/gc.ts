@@ -64,7 +64,7 @@ export async function runGc(argv: string[], io: GcIo): Promise<number> {
   }
   // Retention's dry-run decisions and per-removal debug lines go to stderr, keeping stdout the list.
   const log = createLogger(config.log.level === 'debug' ? 'debug' : 'info', (line) => io.stderr.write(line));
-  const store = new FsStore(root, { durable: config.storage.commit });
+  const store = new FsStore(root, { durable: config.storage.commit, orphanUploadMs: config.perch.uploadTTLMs });
   const report = await collectGarbage(store, gcOptionsFrom(config, { dryRun, log }));
   const verb = dryRun ? 'would remove' : 'removed';
   for (const removal of report.removals) io.stdout.write(`${verb} ${describeRemoval(removal)}\n`);

@@ -34,7 +34,7 @@ export async function runServe(args: string[]): Promise<number> {
   const { config, warnings } = loaded;
   const log = createLogger(config.log.level);
   for (const warning of warnings) log.warn('configuration', { warning });
-  const store = new FsStore(config.storage.rootDirectory, { durable: config.storage.commit });
+  const store = new FsStore(config.storage.rootDirectory, { durable: config.storage.commit, orphanUploadMs: config.perch.uploadTTLMs });
   // Before auth starts its pollers: a certificate that does not load ends the process here.
   const tls = await prepareTls(config, log);
   const auth = await createAuth(config, log);

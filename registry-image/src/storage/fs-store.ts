@@ -16,7 +16,7 @@ import { dirname, join, relative } from 'node:path';
 import { Readable } from 'node:stream';
 import { newHash, parseDigest } from '../oci/digest';
 import { isNotFound, writeFileAtomic, fsyncPath, fsyncDir, withParent } from './atomic-file';
-import { StorePaths } from './paths';
+import { StorePaths, UPLOAD_ID } from './paths';
 import { pump } from './body-pump';
 import { readRecord, readRecordWithTime, setRecord } from './symlink-record';
 import {
@@ -56,11 +56,19 @@ interface HashState {
 export interface FsStoreOptions {
   /** fsync before every acknowledgement (zot's storage.commit). */
   durable?: boolean;
+  /**
+   * init() removes upload data left without its session file for longer than this (perch's
+   * uploadTTL): bytes of a session finished in one request (a monolithic push) that a crash
+   * interrupted. Such a session lived only in the crashed process's memory, so nothing can
+   * resume it; the age spares one that another process on the same root is still writing.
+   */
+  orphanUploadMs?: number;
 }
 
 export class FsStore implements Store {
   readonly paths: StorePaths;
   private readonly durable: boolean;
+  private readonly orphanUploadMs: number | undefined;
   private readonly hashes = new Map<string, HashState>();
   private readonly sessions = new Map<string, UploadSession>();
   /** Sessions whose info file is on disk (see startUpload). */
@@ -71,6 +79,7 @@ export class FsStore implements Store {
   constructor(root: string, options: FsStoreOptions = {}) {
     this.paths = new StorePaths(root);
     this.durable = options.durable ?? false;
+    this.orphanUploadMs = options.orphanUploadMs;
   }
 
   async init(): Promise<void> {
@@ -78,6 +87,21 @@ export class FsStore implements Store {
     // Files in tmp/ were never renamed into place: a crash interrupted them.
     await fs.rm(this.paths.tmpDir, { recursive: true, force: true });
     await fs.mkdir(this.paths.tmpDir, { recursive: true });
+    if (this.orphanUploadMs !== undefined) await this.removeOrphanUploads(Date.now() - this.orphanUploadMs);
+  }
+
+  /** Upload data files with no session file beside them, last written before `cutoffMs`. */
+  private async removeOrphanUploads(cutoffMs: number): Promise<void> {
+    const names = new Set(await readdirOrEmpty(this.paths.uploadsDir));
+    for (const name of names) {
+      if (!UPLOAD_ID.test(name) || names.has(`${name}.json`)) continue;
+      const path = this.paths.uploadData(name);
+      try {
+        if ((await fs.stat(path)).mtimeMs < cutoffMs) await fs.unlink(path);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
   }
 
   async checkWritable(): Promise<void> {
