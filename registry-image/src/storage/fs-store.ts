@@ -211,16 +211,18 @@ export class FsStore implements Store {
    * A layer link is a relative symlink to the blob: one syscall to create, and one stat through
    * it finds the blob. Relative, so the storage root can be mounted anywhere.
    */
-  private async writeLayerLink(repository: string, digest: string): Promise<void> {
+  /** True when it made the link, false when the repository had it already. */
+  private async writeLayerLink(repository: string, digest: string): Promise<boolean> {
     const link = this.paths.layerLink(repository, digest);
     const target = relative(dirname(link), this.paths.blob(digest));
     try {
       await withParent(link, () => fs.symlink(target, link));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return;
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
       throw err;
     }
     if (this.durable) await fsyncDir(dirname(link));
+    return true;
   }
 
   async unlinkBlob(repository: string, digest: string): Promise<boolean> {
@@ -358,15 +360,17 @@ export class FsStore implements Store {
       if (this.durable) await fsyncPath(dataPath);
       // Rename even when the content is stored already (deduplication): the bytes are the same,
       // readers keep the inode they opened, and the fresh mtime restarts GC's grace period.
-      try {
-        await fs.rename(dataPath, target);
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-        await fs.mkdir(dirname(target), { recursive: true });
-        await fs.rename(dataPath, target);
+      // The rename and the repository's link are made side by side: until the rename lands the
+      // link dangles, and a dangling link reads as "not in the repository" (repositoryBlob).
+      const [placed, linked] = await Promise.allSettled([
+        withParent(target, () => fs.rename(dataPath, target)).then(() => (this.durable ? fsyncDir(dirname(target)) : undefined)),
+        this.writeLayerLink(repository, digest),
+      ]);
+      if (placed.status === 'rejected') {
+        if (linked.status === 'fulfilled' && linked.value) await this.unlinkBlob(repository, digest);
+        throw placed.reason;
       }
-      if (this.durable) await fsyncDir(dirname(target));
-      await this.writeLayerLink(repository, digest);
+      if (linked.status === 'rejected') throw linked.reason;
       if (this.persisted.has(id)) await unlinkIfPresent(this.paths.uploadInfo(id));
       this.forget(id);
       return { digest, size: session.size, modifiedMs: Date.now() };
