@@ -7,8 +7,7 @@
 import { once } from 'node:events';
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import type { Auth } from '../../registry-image/src/auth/types';
@@ -16,6 +15,7 @@ import { defaultConfig } from '../../registry-image/src/config/defaults';
 import type { AccessControlConfig, PerchConfig, PolicyAction } from '../../registry-image/src/config/types';
 import { RegistryError } from '../../registry-image/src/http/errors';
 import { createLogger, type Logger } from '../../registry-image/src/log';
+import { tempDir as removedAfterFile } from '../helpers/temp-dir';
 
 export interface Reply {
   status: number;
@@ -141,8 +141,9 @@ export function writeHtpasswd(path: string, users: Record<string, string>, cost 
   writeFileSync(path, `${lines.join('\n')}\n`);
 }
 
+/** A temporary folder, removed after the test file (helpers/temp-dir.ts). */
 export function tempDir(prefix = 'perch-auth-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  return removedAfterFile(prefix);
 }
 
 export const PASSWORDS = {

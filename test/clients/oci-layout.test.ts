@@ -3,21 +3,18 @@
  * images: GNU tar lists our layers, and skopeo (containers/image) parses the index, the
  * per-platform manifests and the configs, before any registry is involved.
  */
-import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeClientHome } from '../helpers/client-home';
 import { MEDIA, readOciLayout, readTarGz, sha256, writeTwoPlatformLayout } from '../helpers/oci-layout';
 import { runCommand } from '../helpers/run-command';
+import { tempDir } from '../helpers/temp-dir';
 
 describe('test/helpers/oci-layout.ts', () => {
-  const work = mkdtempSync(join(tmpdir(), 'perch-layout-'));
+  const work = tempDir('perch-layout-');
   const home = makeClientHome();
-  afterAll(() => {
-    rmSync(work, { recursive: true, force: true });
-    home.remove();
-  });
+  afterAll(() => home.remove());
 
   it('writes gzip layers that GNU tar lists and extracts', async () => {
     const built = writeTwoPlatformLayout(join(work, 'two'), 'v1');

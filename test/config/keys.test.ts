@@ -4,12 +4,12 @@
  * resolution and file formats.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError, defaultConfig, loadConfig, parseConfig, type LoadedConfig } from 'perch/config';
 import { ZOT_KEYS, type KeyNode } from '../../registry-image/src/config/known-keys';
+import { tempDir } from '../helpers/temp-dir';
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -159,8 +159,7 @@ describe('the perch section', () => {
 });
 
 describe('defaults and files', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'perch-config-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir('perch-config-');
 
   it('no path: port 5000 on 0.0.0.0, storage ./.perch-data under the working directory, log level info', () => {
     const { config, warnings } = loadConfig(undefined, { cwd: '/work/here' });

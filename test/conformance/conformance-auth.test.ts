@@ -3,13 +3,13 @@
  * Basic challenges and once with Bearer (the suite then fetches tokens from /v2/token), and
  * in the same run an unauthenticated push refused with 401 and a challenge.
  */
-import { writeFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runConformance } from '../helpers/conformance';
 import { startRegistry, type RunningRegistry } from '../helpers/registry';
+import { tempDir } from '../helpers/temp-dir';
 
 const USER = 'conformance';
 const PASSWORD = 'c0nformance-pass';
@@ -22,7 +22,7 @@ afterEach(async () => {
 
 describe.each(['basic', 'bearer'] as const)('conformance with auth, %s challenge', (challenge) => {
   it('passes every check, and refuses an anonymous push with 401', async () => {
-    const secret = mkdtempSync(join(tmpdir(), 'perch-secret-'));
+    const secret = tempDir('perch-secret-');
     writeFileSync(join(secret, 'htpasswd'), `${USER}:${bcrypt.hashSync(PASSWORD, 4)}\n`);
     running = await startRegistry({
       config: {

@@ -3,14 +3,14 @@
  * run's lines checked against what the real run then removes, on storage the bundled server
  * filled over HTTP; and its refusals (in-process, through runGc).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runGc } from '../../registry-image/src/cli/gc';
 import { PERCH_BUNDLE, startRegistry } from '../helpers/registry';
 import { runCommand } from '../helpers/run-command';
 import { abandonUpload, contentBytesOnDisk, manifestStatus, pullWhole, pushBlob, pushImage, pushIndex, pushReferrer, randomBlob, sleep } from './registry-client';
+import { tempDir } from '../helpers/temp-dir';
 
 function capture() {
   const out = { stdout: '', stderr: '' };
@@ -22,7 +22,7 @@ function capture() {
 }
 
 function writeConfig(root: string, extra: Record<string, unknown> = {}): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'perch-gc-config-')), 'config.json');
+  const path = join(tempDir('perch-gc-config-'), 'config.json');
   writeFileSync(
     path,
     JSON.stringify({
@@ -101,7 +101,7 @@ describe('perch gc', () => {
     expect(bad.out.stderr).toMatch(/invalid configuration\n.*storage\.gcDealy/);
 
     const missing = capture();
-    const root = join(mkdtempSync(join(tmpdir(), 'perch-gc-cli-')), 'absent');
+    const root = join(tempDir('perch-gc-cli-'), 'absent');
     expect(await runGc([writeConfig(root)], missing.io)).toBe(1);
     expect(missing.out.stderr).toContain(`perch gc: no registry storage at ${root}`);
   });

@@ -4,9 +4,6 @@
  * built for (a push that mentions an old blob while a collection is under way), made to
  * happen at a chosen moment by a store wrapper that runs a push from inside the collector.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PerchConfig, RetentionPolicy } from '../../registry-image/src/config/types';
 import { collectGarbage, gcOptionsFrom } from '../../registry-image/src/gc/collector';
@@ -36,6 +33,7 @@ import {
   sleep,
   uploadStatus,
 } from './registry-client';
+import { tempDir } from '../helpers/temp-dir';
 
 const GRACE_MS = 150;
 
@@ -49,7 +47,7 @@ function gcConfig(root: string, policies?: RetentionPolicy[]): PerchConfig {
 
 const backends: Array<[string, () => Store]> = [
   ['MemoryStore', () => new MemoryStore()],
-  ['FsStore', () => new FsStore(mkdtempSync(join(tmpdir(), 'perch-gc-')))],
+  ['FsStore', () => new FsStore(tempDir('perch-gc-'))],
 ];
 
 let registry: InProcessRegistry | undefined;

@@ -3,9 +3,6 @@
  * per repository and overall refused with 403 DENIED and a message naming the quota and its
  * size, checked at upload start (POST) and finish (PUT); deletes and GC give room back.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PerchConfig } from '../../registry-image/src/config/types';
 import { collectGarbage, gcOptionsFrom } from '../../registry-image/src/gc/collector';
@@ -15,6 +12,7 @@ import { MemoryStore } from '../../registry-image/src/storage/memory-store';
 import type { Store } from '../../registry-image/src/storage/types';
 import { startInProcess, testConfig, type InProcessRegistry } from '../helpers/in-process';
 import { blobOf, HttpError, pushBlob, pushBlobChunked, pushImage, randomBlob, sleep } from './registry-client';
+import { tempDir } from '../helpers/temp-dir';
 
 let registry: InProcessRegistry | undefined;
 afterEach(async () => {
@@ -45,7 +43,7 @@ async function refusal(push: Promise<unknown>): Promise<{ status: number; code?:
 
 describe.each([
   ['MemoryStore', () => new MemoryStore()],
-  ['FsStore', () => new FsStore(mkdtempSync(join(tmpdir(), 'perch-quota-')))],
+  ['FsStore', () => new FsStore(tempDir('perch-quota-'))],
 ] as Array<[string, () => Store]>)('%s', (_name, makeStore) => {
   it('storage.maxRepos: a push that would create one repository too many is 429 TOOMANYREQUESTS', async () => {
     const { base } = await serve(makeStore(), { maxRepos: 2 });

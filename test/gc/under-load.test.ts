@@ -17,9 +17,6 @@
  * Then a quiescent phase (pulls continue, nothing is written) checks the bytes exactly: a
  * known set of garbage is made, and one collection frees exactly its size on disk.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectGarbage, gcOptionsFrom } from '../../registry-image/src/gc/collector';
 import type { GcReport } from '../../registry-image/src/gc/report';
@@ -44,13 +41,14 @@ import {
   type Blob,
   type Pushed,
 } from './registry-client';
+import { tempDir } from '../helpers/temp-dir';
 
 const GC_DELAY_MS = 1000;
 /** The load runs until it has done this much (or MAX_LOAD_MS passed, and then the test fails). */
 const ENOUGH = { pushes: 60, baitPushes: 10, collections: 6, garbage: 10 };
 const MAX_LOAD_MS = 90_000;
 
-const root = mkdtempSync(join(tmpdir(), 'perch-gc-load-'));
+const root = tempDir('perch-gc-load-');
 const store = new FsStore(root);
 const config = testConfig(root);
 config.storage.gcDelayMs = GC_DELAY_MS;

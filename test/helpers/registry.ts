@@ -4,10 +4,10 @@
  * Every suite that talks to a running registry uses this, so they all test what ships.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
+import { tempDir } from './temp-dir';
 
 export const REPO_ROOT = resolve(__dirname, '../..');
 export const PERCH_BUNDLE = join(REPO_ROOT, 'registry-image/dist/perch.js');
@@ -27,7 +27,7 @@ export interface RunningRegistry {
 }
 
 export interface StartOptions {
-  /** Merged over the default config (zot's format); `storage.rootDirectory` defaults to a temp folder. */
+  /** Merged over the default config (zot's format); `storage.rootDirectory` defaults to a temp folder removed after the test file. */
   config?: Record<string, unknown>;
   /** Reuse a data folder (restart tests). */
   dataDir?: string;
@@ -51,7 +51,8 @@ function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>)
 
 export async function startRegistry(options: StartOptions = {}): Promise<RunningRegistry> {
   if (!existsSync(PERCH_BUNDLE)) throw new Error(`${PERCH_BUNDLE} is missing: run "npm run build" first`);
-  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'perch-data-'));
+  // Both folders are removed after the test file (temp-dir.ts); a dataDir passed in is the caller's.
+  const dataDir = options.dataDir ?? tempDir('perch-data-');
   const address = options.address ?? '127.0.0.1';
   const config = deepMerge(
     {
@@ -62,7 +63,7 @@ export async function startRegistry(options: StartOptions = {}): Promise<Running
     },
     options.config ?? {},
   );
-  const configPath = join(mkdtempSync(join(tmpdir(), 'perch-config-')), 'config.json');
+  const configPath = join(tempDir('perch-config-'), 'config.json');
   writeFileSync(configPath, JSON.stringify(config, null, 2));
   const child = spawn(process.execPath, [PERCH_BUNDLE, 'serve', configPath], {
     env: { ...process.env, ...options.env },

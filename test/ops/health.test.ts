@@ -5,10 +5,9 @@
  * htpasswd file that cannot be loaded.
  */
 import type { StatsFs } from 'node:fs';
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Auth } from '../../registry-image/src/auth/types';
@@ -20,6 +19,7 @@ import { createRegistry } from '../../registry-image/src/server';
 import { MemoryStore } from '../../registry-image/src/storage/memory-store';
 import { allowAll, testConfig } from '../helpers/in-process';
 import { startRegistry, type RunningRegistry } from '../helpers/registry';
+import { tempDir } from '../helpers/temp-dir';
 import { basic, pushTiny, send, tinyImage, writeHtpasswd } from './harness';
 
 function check(report: HealthReport, name: string) {
@@ -30,7 +30,7 @@ function check(report: HealthReport, name: string) {
 
 describe('GET /health from the bundled server', () => {
   let registry: RunningRegistry;
-  const dir = mkdtempSync(join(tmpdir(), 'perch-health-'));
+  const dir = tempDir('perch-health-');
   const htpasswd = join(dir, 'htpasswd');
   beforeAll(async () => {
     writeHtpasswd(htpasswd, { admin: 'admin-pass' });

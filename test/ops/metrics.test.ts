@@ -4,13 +4,12 @@
  * with the workload, series by series. Then who may read /metrics under
  * http.accessControl.metrics.
  */
-import { mkdtempSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pushImage, sha256 } from '../helpers/oci-client';
 import { startRegistry, type RunningRegistry } from '../helpers/registry';
+import { tempDir } from '../helpers/temp-dir';
 import { basic, send, writeHtpasswd } from './harness';
 import { parseExposition, type Exposition } from './prometheus-text';
 
@@ -145,7 +144,7 @@ describe('GET /metrics after a known workload', () => {
 });
 
 describe('who may read /metrics', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'perch-metrics-auth-'));
+  const dir = tempDir('perch-metrics-auth-');
   const htpasswd = join(dir, 'htpasswd');
   writeHtpasswd(htpasswd, { scraper: 'scrape-pass', pusher: 'push-pass' });
   const login = { auth: { htpasswd: { path: htpasswd } } };

@@ -5,14 +5,14 @@
  * with `ca` set to exactly the certificate they are told to trust.
  */
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, statSync, writeFileSync, renameSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../registry-image/src/log';
 import { selfSignedCertificate, SELF_SIGNED_VALIDITY_DAYS } from '../../registry-image/src/tls';
 import { startRegistry, type RunningRegistry } from '../helpers/registry';
+import { tempDir } from '../helpers/temp-dir';
 import { pullTiny, pushTiny, send, tinyImage } from './harness';
 
 const running: RunningRegistry[] = [];
@@ -87,7 +87,7 @@ describe('selfSignedCertificate (renewal rules, with a clock)', () => {
   const DAY = 86_400_000;
 
   it('reuses the stored pair until 30 days before it expires, then replaces it and says why', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'perch-selfsigned-'));
+    const root = tempDir('perch-selfsigned-');
     const lines: string[] = [];
     const log = createLogger('info', (line) => lines.push(line));
     const start = Date.now();
@@ -104,7 +104,7 @@ describe('selfSignedCertificate (renewal rules, with a clock)', () => {
   });
 
   it('replaces a pair whose key does not match (a crash between the two renames)', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'perch-selfsigned-'));
+    const root = tempDir('perch-selfsigned-');
     const log = createLogger('error', () => {});
     const first = await selfSignedCertificate(root, ['r.test'], log);
     const other = await generate([{ name: 'commonName', value: 'r.test' }], { keyType: 'ec', algorithm: 'sha256' });
@@ -126,7 +126,7 @@ describe('http.tls with cert and key', () => {
   }
 
   it('serves the configured pair (push and pull), and the new pair once the files change', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'perch-tls-'));
+    const dir = tempDir('perch-tls-');
     const first = await makePair('configured.roost.test');
     writeFileSync(join(dir, 'cert.pem'), first.cert);
     writeFileSync(join(dir, 'key.pem'), first.key, { mode: 0o600 });
@@ -158,7 +158,7 @@ describe('http.tls with cert and key', () => {
   });
 
   it('refuses to start when the key does not belong to the certificate, naming both keys', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'perch-tls-'));
+    const dir = tempDir('perch-tls-');
     const one = await makePair('one.test');
     const two = await makePair('two.test');
     writeFileSync(join(dir, 'cert.pem'), one.cert);
@@ -176,7 +176,7 @@ describe('http.tls with cert and key', () => {
   });
 
   it('refuses to start when the certificate file is missing, saying how to fix it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'perch-tls-'));
+    const dir = tempDir('perch-tls-');
     const failed = await startRegistry({ config: { http: { tls: { cert: join(dir, 'nope.pem'), key: join(dir, 'nope.key') } } } }).then(
       (r) => {
         running.push(r);
@@ -189,7 +189,7 @@ describe('http.tls with cert and key', () => {
   });
 
   it('with cacert: clients without a certificate connect, a certificate from that CA is accepted, any other is refused (zot: VerifyClientCertIfGiven)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'perch-tls-'));
+    const dir = tempDir('perch-tls-');
     const server = await makePair('mtls.roost.test');
     const ca = await generate([{ name: 'commonName', value: 'roost client CA' }], {
       keyType: 'ec',

@@ -3,13 +3,13 @@
  * once with Bearer challenges: credentials from the environment and from stdin, a wrong
  * password, no credentials, and a user who may only read. Nothing it prints holds the password.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildArtifacts, SEED_CHARTS, SEED_ENV } from '../../registry-image/src/seed';
 import { startRegistry, type RunningRegistry } from '../helpers/registry';
+import { tempDir } from '../helpers/temp-dir';
 import { makeHelmHome, seedCli, type HelmHome, type SeedRun } from './seed-helpers';
 
 const USER = 'roost-test';
@@ -42,7 +42,7 @@ describe.each(['basic', 'bearer'] as const)('perch seed with %s challenges', (ch
   const args = (...more: string[]) => ['--registry', registry.url, '--chart', 'nginx-test@1.0.0', '--timeout', '10s', ...more];
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'perch-seed-auth-'));
+    dir = tempDir('perch-seed-auth-');
     // Cost 4 keeps bcrypt light on the shared CPU; the format is what htpasswd -B writes.
     const entry = (user: string, password: string) => `${user}:${bcrypt.hashSync(password, 4).replace(/^\$2b\$/, '$2y$')}`;
     writeFileSync(join(dir, 'htpasswd'), `${entry(USER, PASSWORD)}\n${entry(READER, READER_PASSWORD)}\n`);
@@ -57,7 +57,6 @@ describe.each(['basic', 'bearer'] as const)('perch seed with %s challenges', (ch
   afterAll(async () => {
     await registry?.stop();
     home?.remove();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('without credentials: says the registry needs them and how to pass them (exit 1)', async () => {

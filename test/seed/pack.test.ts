@@ -4,11 +4,10 @@
  * multi-chart, and the same bytes whatever the files' mtimes and modes, the umask or TZ.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, cpSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   buildArtifacts,
   CHART_TIME,
@@ -22,19 +21,11 @@ import {
   tar,
   tarHeader,
 } from '../../registry-image/src/seed';
+import { tempDir } from '../helpers/temp-dir';
 import { HELMS, makeHelmHome, readTgzHeaders } from './seed-helpers';
 
 const CHARTS_DIR = resolve(__dirname, '../../registry-image/charts');
 const DEP_REPO = 'oci://localhost:5000/roost-test';
-const temps: string[] = [];
-const tempDir = (prefix: string) => {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  temps.push(dir);
-  return dir;
-};
-afterAll(() => {
-  for (const dir of temps) rmSync(dir, { recursive: true, force: true });
-});
 
 function walkFiles(dir: string, rel = ''): string[] {
   return readdirSync(join(dir, rel), { withFileTypes: true }).flatMap((e) =>

@@ -3,8 +3,7 @@
  * control, MemoryStore): which routes exist when, the headers every UI answer carries, who
  * sees which data, the sign-in step, and what the data endpoints report about pushed content.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +14,7 @@ import { MemoryStore } from '../../registry-image/src/storage/memory-store';
 import type { ManifestView, RepositoriesView, TagsView } from '../../registry-image/src/ui/api-types';
 import { uiRoutes } from '../../registry-image/src/ui/routes';
 import { startInProcess, type InProcessRegistry } from '../helpers/in-process';
+import { tempDir } from '../helpers/temp-dir';
 import { basic, pushImage, pushPlatformIndex, pushReferrer, SBOM_TYPE, type Login, type PushedIndex } from './fixtures';
 
 const ADMIN: Login = { username: 'admin', password: 'admin-pass-1' };
@@ -27,7 +27,7 @@ interface Started {
 
 /** A registry from a zot-style config; `ui` false leaves the extension out. */
 async function start(options: { ui?: boolean; bearer?: boolean; accessControl?: object } = {}): Promise<Started> {
-  const dir = mkdtempSync(join(tmpdir(), 'perch-ui-api-'));
+  const dir = tempDir('perch-ui-api-');
   const htpasswd = join(dir, 'htpasswd');
   writeFileSync(htpasswd, [ADMIN, BOB].map((u) => `${u.username}:${bcrypt.hashSync(u.password, 4)}`).join('\n') + '\n');
   const raw = {

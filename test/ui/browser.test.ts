@@ -7,8 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -16,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { chartSourceDir, defaultChartsDir, SEED_CHARTS, SEED_NAMESPACE } from '../../registry-image/src/seed';
 import { PERCH_BUNDLE, REPO_ROOT, startRegistry, type RunningRegistry } from '../helpers/registry';
+import { tempDir } from '../helpers/temp-dir';
 import { pushPlatformIndex, pushReferrer, SBOM_TYPE, type Login, type PushedIndex } from './fixtures';
 
 const USER: Login = { username: 'roost-test', password: 'browse-ui-pass' };
@@ -47,7 +47,7 @@ async function seed(url: string): Promise<void> {
 }
 
 async function startUiRegistry(extra: Record<string, unknown> = {}): Promise<RunningRegistry> {
-  const dir = mkdtempSync(join(tmpdir(), 'perch-ui-browser-'));
+  const dir = tempDir('perch-ui-browser-');
   const htpasswd = join(dir, 'htpasswd');
   writeFileSync(htpasswd, `${USER.username}:${bcrypt.hashSync(USER.password, 10)}\n`);
   return startRegistry({

@@ -2,9 +2,6 @@
  * The browse UI's pure parts (what a manifest is, a chart's metadata, the pull command), the
  * embedded page files, and Store.tagInfo (the push date) on both stores.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Script } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { FsStore } from '../../registry-image/src/storage/fs-store';
@@ -18,6 +15,7 @@ import { STYLES_CSS } from '../../registry-image/src/ui/assets/styles';
 import { chartView } from '../../registry-image/src/ui/helm-chart';
 import { mapLimit } from '../../registry-image/src/ui/map-limit';
 import { pullCommand } from '../../registry-image/src/ui/pull-command';
+import { tempDir } from '../helpers/temp-dir';
 import { sha256 } from './fixtures';
 
 const D = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`;
@@ -181,7 +179,7 @@ describe('embedded page files', () => {
 describe('Store.tagInfo (the push date)', () => {
   const stores: Array<[string, () => Store]> = [
     ['MemoryStore', () => new MemoryStore()],
-    ['FsStore', () => new FsStore(mkdtempSync(join(tmpdir(), 'perch-taginfo-')))],
+    ['FsStore', () => new FsStore(tempDir('perch-taginfo-'))],
   ];
   for (const [name, make] of stores) {
     it(`${name}: the digest and when the tag was last set; null for no tag`, async () => {
