@@ -2,8 +2,7 @@
  * One storage suite, run against every backend (distribution's "testsuites" idea):
  * whatever passes here may sit under the HTTP handlers.
  */
-import { lstatSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -11,11 +10,12 @@ import { FsStore } from '../../registry-image/src/storage/fs-store';
 import { MemoryStore } from '../../registry-image/src/storage/memory-store';
 import { StorageError, type Store } from '../../registry-image/src/storage/types';
 import { sha256 } from '../helpers/oci-client';
+import { tempDir } from '../helpers/temp-dir';
 
 const backends: Array<[string, () => Store]> = [
   ['MemoryStore', () => new MemoryStore()],
-  ['FsStore', () => new FsStore(mkdtempSync(join(tmpdir(), 'perch-store-')))],
-  ['FsStore (durable)', () => new FsStore(mkdtempSync(join(tmpdir(), 'perch-store-')), { durable: true })],
+  ['FsStore', () => new FsStore(tempDir('perch-store-'))],
+  ['FsStore (durable)', () => new FsStore(tempDir('perch-store-'), { durable: true })],
 ];
 
 async function text(stream: Readable): Promise<string> {
@@ -192,7 +192,7 @@ describe.each(backends)('%s', (_name, make) => {
 
 describe('FsStore specifics', () => {
   it('an upload survives a restart (a new store on the same folder) and finishes there', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'perch-store-'));
+    const root = tempDir('perch-store-');
     const first = new FsStore(root);
     await first.init();
     const s = await first.startUpload('r');
@@ -206,7 +206,7 @@ describe('FsStore specifics', () => {
   });
 
   it('a failed stream leaves no partial bytes in the session', async () => {
-    const store = new FsStore(mkdtempSync(join(tmpdir(), 'perch-store-')));
+    const store = new FsStore(tempDir('perch-store-'));
     await store.init();
     const s = await store.startUpload('r');
     const broken = new Readable({
@@ -220,7 +220,7 @@ describe('FsStore specifics', () => {
   });
 
   it('keeps tags and manifest links as symlink records, and reads a store that holds them as files', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'perch-store-'));
+    const root = tempDir('perch-store-');
     const store = new FsStore(root);
     await store.init();
     const body = Buffer.from('{"schemaVersion":2}');
@@ -248,7 +248,7 @@ describe('FsStore specifics', () => {
   });
 
   it('a repository emptied of manifests, tags and blobs leaves no folder and is no longer listed', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'perch-store-'));
+    const root = tempDir('perch-store-');
     const store = new FsStore(root);
     await store.init();
     const layer = await upload(store, 'team/app', 'layer');
@@ -275,7 +275,7 @@ describe('FsStore specifics', () => {
   });
 
   it('init() removes upload bytes a crash left without a session, once older than the upload TTL', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'perch-store-'));
+    const root = tempDir('perch-store-');
     const first = new FsStore(root);
     await first.init();
     const chunked = await first.startUpload('r');
@@ -294,8 +294,27 @@ describe('FsStore specifics', () => {
     expect((await restarted.getUpload('r', chunked.id)).size).toBe('resumable'.length);
   });
 
+  it('a finish whose rename fails leaves no link behind, and the same session finishes once it can', async () => {
+    const root = tempDir('perch-store-');
+    const store = new FsStore(root);
+    await store.init();
+    const digest = sha256('blocked');
+    const hex = digest.slice('sha256:'.length);
+    mkdirSync(join(root, 'blobs', 'sha256'), { recursive: true });
+    writeFileSync(join(root, 'blobs', 'sha256', hex.slice(0, 2)), 'a file where the folder goes');
+    const s = await store.startUpload('r');
+    await store.appendUpload('r', s.id, 0, Readable.from([Buffer.from('blocked')]));
+    await expect(store.finishUpload('r', s.id, digest)).rejects.toThrow();
+    expect(await store.listRepositoryBlobs('r')).toEqual([]);
+    expect(await store.listRepositories()).toEqual([]);
+    rmSync(join(root, 'blobs', 'sha256', hex.slice(0, 2)));
+    expect((await store.finishUpload('r', s.id, digest)).size).toBe(7);
+    expect(await text(await store.openBlob(digest))).toBe('blocked');
+    expect(await store.listRepositoryBlobs('r')).toEqual([digest]);
+  });
+
   it('init() clears half-written temporary files', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'perch-store-'));
+    const root = tempDir('perch-store-');
     const store = new FsStore(root);
     await store.init();
     writeFileSync(join(root, 'tmp', 'leftover'), 'half');
@@ -304,7 +323,7 @@ describe('FsStore specifics', () => {
   });
 
   it('writes blobs under blobs/<alg>/<xx>/<hex> and nowhere a name can reach outside the root', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'perch-store-'));
+    const root = tempDir('perch-store-');
     const store = new FsStore(root);
     await store.init();
     const d = await upload(store, 'r', 'where');
