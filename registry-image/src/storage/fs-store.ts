@@ -209,9 +209,9 @@ export class FsStore implements Store {
 
   /**
    * A layer link is a relative symlink to the blob: one syscall to create, and one stat through
-   * it finds the blob. Relative, so the storage root can be mounted anywhere.
+   * it finds the blob. Relative, so the storage root can be mounted anywhere. True when it made
+   * the link, false when the repository had it already.
    */
-  /** True when it made the link, false when the repository had it already. */
   private async writeLayerLink(repository: string, digest: string): Promise<boolean> {
     const link = this.paths.layerLink(repository, digest);
     const target = relative(dirname(link), this.paths.blob(digest));
@@ -307,7 +307,8 @@ export class FsStore implements Store {
       let received = 0;
       try {
         // A session finished in this same request is never resumed: it needs no info file.
-        const [, bytes] = await Promise.all([
+        // Both settle before anything is judged: the truncate below must not race the writes.
+        const [persisted, pumped] = await Promise.allSettled([
           options.final ? undefined : this.persist(session),
           pump(data, {
             maxBytes: expectedLength,
@@ -315,7 +316,9 @@ export class FsStore implements Store {
             sink: createWriteStream(dataPath, { flags: 'a', highWaterMark: FILE_BUFFER }),
           }),
         ]);
-        received = bytes;
+        if (pumped.status === 'rejected') throw pumped.reason;
+        if (persisted.status === 'rejected') throw persisted.reason;
+        received = pumped.value;
         if (expectedLength !== undefined && received !== expectedLength) {
           throw new StorageError('SizeMismatch', `expected ${expectedLength} bytes, received ${received}`);
         }
