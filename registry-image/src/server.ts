@@ -12,7 +12,7 @@ import type { PerchConfig, PolicyAction } from './config/types';
 import { RegistryError } from './http/errors';
 import type { RegistryParts, RequestContext } from './http/context';
 import type { RegistryHooks, TlsServing } from './http/hooks';
-import { API_VERSION_HEADER, pathOf, writeError } from './http/respond';
+import { API_VERSION_HEADER, pathOf, withDefaultHeaders, writeError } from './http/respond';
 import { matchRoute, TOKEN_ROUTE } from './http/routes';
 import type { Logger } from './log';
 import type { Store } from './storage/types';
@@ -24,6 +24,7 @@ export interface Registry {
 
 function decodePath(req: IncomingMessage): string {
   const raw = pathOf(req);
+  if (!raw.includes('%')) return raw;
   try {
     return decodeURIComponent(raw);
   } catch {
@@ -56,6 +57,21 @@ export function createRegistry(parts: RegistryParts, hooks: RegistryHooks = {}):
   const { auth, log } = parts;
   const observers = hooks.observers ?? [];
 
+  // Headers every response carries; with the hook's (security headers), merged once per set.
+  const base: Readonly<Record<string, string>> = Object.freeze({
+    [API_VERSION_HEADER[0]]: API_VERSION_HEADER[1],
+    // Registry answers are data, never pages: browsers must not sniff them into HTML.
+    'X-Content-Type-Options': 'nosniff',
+  });
+  const merged = new WeakMap<object, Readonly<Record<string, string>>>();
+  function defaultHeaders(req: IncomingMessage): Readonly<Record<string, string>> {
+    const extra = hooks.headers?.(req);
+    if (!extra) return base;
+    let all = merged.get(extra);
+    if (!all) merged.set(extra, (all = Object.freeze({ ...base, ...extra })));
+    return all;
+  }
+
   /** What the access log says of a request; filled in as the request is understood. */
   interface RequestRecord {
     route: string;
@@ -63,10 +79,7 @@ export function createRegistry(parts: RegistryParts, hooks: RegistryHooks = {}):
   }
 
   async function dispatch(req: IncomingMessage, res: ServerResponse, record: RequestRecord): Promise<void> {
-    res.setHeader(API_VERSION_HEADER[0], API_VERSION_HEADER[1]);
-    // Registry answers are data, never pages: browsers must not sniff them into HTML.
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    if (hooks.headers) for (const [name, value] of Object.entries(hooks.headers(req))) res.setHeader(name, value);
+    withDefaultHeaders(res, defaultHeaders(req));
     const path = decodePath(req);
     const match = matchRoute(path, hooks.routes);
     if (match) record.route = match.route.name;

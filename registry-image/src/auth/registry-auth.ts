@@ -69,7 +69,7 @@ export class RegistryAuth implements Auth {
     this.bearer = parts.config.perch.auth.challenge === 'bearer';
   }
 
-  private anonymous(challenge: ChallengeContext): Identity {
+  private anonymous(challenge: () => ChallengeContext): Identity {
     return { username: null, groups: [], challenge };
   }
 
@@ -85,31 +85,33 @@ export class RegistryAuth implements Auth {
 
   async authenticate(req: IncomingMessage): Promise<Identity> {
     const { config, login, policy, log } = this.parts;
-    const ctx = requestChallengeContext(req, config);
-    if (!login) return this.anonymous(ctx);
+    // Built on first use: only a refusal names the realm and service.
+    let built: ChallengeContext | undefined;
+    const challenge = () => (built ??= requestChallengeContext(req, config));
+    if (!login) return this.anonymous(challenge);
     const presented = presentedCredentials(req);
     switch (presented.kind) {
       case 'none':
         if (isBaseEndpoint(req) && policy.loginUseful()) {
-          if (!policy.anonymousPossible()) throw this.loginRequired(ctx, 'authentication required: log in with a user from the registry\'s htpasswd');
-          throw this.loginRequired(ctx, 'authentication required for writes here; anonymous callers may still read what anonymousPolicy allows');
+          if (!policy.anonymousPossible()) throw this.loginRequired(challenge(), 'authentication required: log in with a user from the registry\'s htpasswd');
+          throw this.loginRequired(challenge(), 'authentication required for writes here; anonymous callers may still read what anonymousPolicy allows');
         }
-        return this.anonymous(ctx);
+        return this.anonymous(challenge);
       case 'invalid':
         log.info('authorization header refused', { reason: presented.reason, address: req.socket.remoteAddress });
-        throw this.loginRequired(ctx, `authorization header refused: ${presented.reason}`);
+        throw this.loginRequired(challenge(), `authorization header refused: ${presented.reason}`);
       case 'basic': {
         if (!(await login.check(req, presented.user, presented.password, 'basic'))) {
-          throw this.loginRequired(ctx, 'authentication failed: wrong user name or password');
+          throw this.loginRequired(challenge(), 'authentication failed: wrong user name or password');
         }
-        return { username: presented.user, groups: policy.groupsOf(presented.user), challenge: ctx };
+        return { username: presented.user, groups: policy.groupsOf(presented.user), challenge };
       }
       case 'bearer':
-        return this.tokenIdentity(presented.token, ctx);
+        return this.tokenIdentity(presented.token, challenge);
     }
   }
 
-  private async tokenIdentity(token: string, ctx: ChallengeContext): Promise<Identity> {
+  private async tokenIdentity(token: string, challenge: () => ChallengeContext): Promise<Identity> {
     const { signer, keyUnavailable, login, policy, log } = this.parts;
     const problem = keyUnavailable?.();
     if (!signer || problem) throw new RegistryError('UNAVAILABLE', `bearer tokens cannot be checked: ${problem ?? 'no token key'}`);
@@ -121,41 +123,42 @@ export class RegistryAuth implements Auth {
         // ends the token within one poll instead of at its expiry.
         if (!matchesPasswordVersion(login?.hashOf(user), verified.pwv)) throw new TokenInvalid('user removed or password changed since the token was issued');
       }
-      return { username: user, groups: policy.groupsOf(user), token: { access: verified.access }, challenge: ctx };
+      return { username: user, groups: policy.groupsOf(user), token: { access: verified.access }, challenge };
     } catch (err) {
       if (!(err instanceof TokenInvalid)) throw err;
       log.info('bearer token refused', { reason: err.reason });
-      throw this.bearerRefusal(ctx, 'the bearer token is invalid or expired; fetch a new one', { error: 'invalid_token' });
+      throw this.bearerRefusal(challenge(), 'the bearer token is invalid or expired; fetch a new one', { error: 'invalid_token' });
     }
   }
 
   authorize(identity: Identity, repository: string | undefined, action: PolicyAction): void {
     const { policy, config, login } = this.parts;
-    const ctx = identity.challenge ?? configChallengeContext(config);
+    // Where to send a refused caller; built only for a refusal.
+    const ctx = () => identity.challenge?.() ?? configChallengeContext(config);
     if (repository === undefined) {
       // The API base and the catalog: any logged-in caller; anonymous ones where anonymous
       // access exists at all (zot), or when there is no login to ask for.
       if (identity.username !== null || policy.anonymousPossible()) return;
-      throw this.loginRequired(ctx, 'authentication required: log in with a user from the registry\'s htpasswd');
+      throw this.loginRequired(ctx(), 'authentication required: log in with a user from the registry\'s htpasswd');
     }
     const allowed = policy.can(identity.username, identity.groups, repository, action);
-    const scope = challengeScope(repository, action);
     if (identity.token) {
       const inToken = grantsAllow(identity.token.access, repository, action);
       if (allowed && inToken) return;
+      const scope = challengeScope(repository, action);
       if (allowed) {
-        throw this.bearerRefusal(ctx, `the token does not grant ${tokenActionFor(action)} on ${repository}; fetch a token for scope ${scope}`, {
+        throw this.bearerRefusal(ctx(), `the token does not grant ${tokenActionFor(action)} on ${repository}; fetch a token for scope ${scope}`, {
           scope,
           error: 'insufficient_scope',
         });
       }
-      if (identity.username === null) throw this.bearerRefusal(ctx, `authentication required to ${action} ${repository}`, { scope, error: 'insufficient_scope' });
-      throw this.denied(identity.username, repository, action, { 'WWW-Authenticate': bearerChallenge(ctx, { scope, error: 'insufficient_scope' }) });
+      if (identity.username === null) throw this.bearerRefusal(ctx(), `authentication required to ${action} ${repository}`, { scope, error: 'insufficient_scope' });
+      throw this.denied(identity.username, repository, action, { 'WWW-Authenticate': bearerChallenge(ctx(), { scope, error: 'insufficient_scope' }) });
     }
     if (allowed) return;
     if (identity.username !== null) throw this.denied(identity.username, repository, action, {});
     if (!login) throw new RegistryError('DENIED', `anonymous callers may not ${action} ${repository}, and this registry has no login; grant it in http.accessControl anonymousPolicy`, { repository, action });
-    throw this.loginRequired(ctx, `authentication required to ${action} ${repository}`, scope);
+    throw this.loginRequired(ctx(), `authentication required to ${action} ${repository}`, challengeScope(repository, action));
   }
 
   private denied(user: string, repository: string, action: PolicyAction, headers: Record<string, string>): RegistryError {

@@ -18,9 +18,10 @@ export interface Identity {
    * Added with issue 3: where a refused caller is sent for credentials, taken from the request
    * by `authenticate` (the request's Host and TLS, or http.externalUrl). `authorize` gets no
    * request, so the challenge it throws is built from this; absent, it falls back to
-   * http.externalUrl or the listen address.
+   * http.externalUrl or the listen address. A function: only a refusal needs it, so a
+   * request that is let through never builds it.
    */
-  challenge?: ChallengeContext;
+  challenge?: () => ChallengeContext;
 }
 
 /** The two parameters of a Bearer challenge that depend on how the client reached us. */

@@ -43,6 +43,9 @@ export interface RegistryHooks {
   routes?: readonly Route[];
   observers?: readonly RequestObserver[];
   limiter?: RequestLimiter;
-  /** Headers for every response (security headers); a handler may still override them. */
-  headers?: (req: IncomingMessage) => Record<string, string>;
+  /**
+   * Headers for every response (security headers); a handler may still override them. Return
+   * the same object for the same headers: the server merges each object with its own once.
+   */
+  headers?: (req: IncomingMessage) => Readonly<Record<string, string>>;
 }

@@ -33,6 +33,12 @@ export interface Route {
   /** Stable name for logs and metrics, e.g. "manifest". */
   name: string;
   pattern: RegExp;
+  /**
+   * A literal that every path the pattern matches contains: a path without it skips the
+   * pattern. The repository routes' patterns begin with a greedy `.+` (a name may hold
+   * slashes), which scans the whole path before it fails; the hint is one quick search instead.
+   */
+  hint?: string;
   methods: Partial<Record<string, MethodRoute>>;
 }
 
@@ -51,11 +57,13 @@ export const ROUTES: Route[] = [
   {
     name: 'uploads',
     pattern: new RegExp(`^/v2/${NAME}/blobs/uploads/?$`),
+    hint: '/blobs/uploads',
     methods: { POST: { handler: uploads.startUpload, access: 'create' } },
   },
   {
     name: 'upload',
     pattern: new RegExp(`^/v2/${NAME}/blobs/uploads/(?<id>[^/]+)$`),
+    hint: '/blobs/uploads/',
     methods: {
       GET: { handler: uploads.uploadStatus, access: 'create' },
       PATCH: { handler: uploads.patchUpload, access: 'create' },
@@ -66,21 +74,24 @@ export const ROUTES: Route[] = [
   {
     name: 'blob',
     pattern: new RegExp(`^/v2/${NAME}/blobs/(?<digest>[^/]+)$`),
+    hint: '/blobs/',
     methods: { GET: { handler: blobs.getBlob, access: 'read' }, DELETE: { handler: blobs.deleteBlob, access: 'delete' } },
   },
   {
     name: 'manifest',
     pattern: new RegExp(`^/v2/${NAME}/manifests/(?<reference>[^/]+)$`),
+    hint: '/manifests/',
     methods: {
       GET: { handler: manifests.getManifest, access: 'read' },
       PUT: { handler: manifests.putManifest, access: 'create-or-update' },
       DELETE: { handler: manifests.deleteManifest, access: 'delete' },
     },
   },
-  { name: 'tags', pattern: new RegExp(`^/v2/${NAME}/tags/list$`), methods: { GET: { handler: lists.tagsList, access: 'read' } } },
+  { name: 'tags', pattern: new RegExp(`^/v2/${NAME}/tags/list$`), hint: '/tags/list', methods: { GET: { handler: lists.tagsList, access: 'read' } } },
   {
     name: 'referrers',
     pattern: new RegExp(`^/v2/${NAME}/referrers/(?<digest>[^/]+)$`),
+    hint: '/referrers/',
     methods: { GET: { handler: lists.referrers, access: 'read' } },
   },
 ];
@@ -92,8 +103,9 @@ export interface RouteMatch {
 
 function matchIn(routes: readonly Route[], path: string): RouteMatch | undefined {
   for (const route of routes) {
+    if (route.hint !== undefined && !path.includes(route.hint)) continue;
     const m = route.pattern.exec(path);
-    if (m) return { route, params: { ...(m.groups ?? {}) } };
+    if (m) return { route, params: m.groups ?? {} };
   }
   return undefined;
 }

@@ -22,7 +22,7 @@ const ALWAYS: Readonly<Record<string, string>> = Object.freeze({
 });
 
 /** One year, the value RFC 6797's examples and the HSTS preload list use. */
-const HSTS = 'max-age=31536000';
+const WITH_HSTS: Readonly<Record<string, string>> = Object.freeze({ ...ALWAYS, 'Strict-Transport-Security': 'max-age=31536000' });
 
 function hostName(req: IncomingMessage): string {
   const host = req.headers.host ?? '';
@@ -31,9 +31,10 @@ function hostName(req: IncomingMessage): string {
   return (colon === -1 ? host : host.slice(0, colon)).toLowerCase();
 }
 
+/** One of two constant objects, so the server can merge each with its own headers once. */
 export function securityHeaders(req: IncomingMessage): Record<string, string> {
   if (!(req.socket as TLSSocket).encrypted) return ALWAYS;
   const name = hostName(req);
   if (name === '' || name === 'localhost' || name.endsWith('.localhost') || isIP(name) !== 0) return ALWAYS;
-  return { ...ALWAYS, 'Strict-Transport-Security': HSTS };
+  return WITH_HSTS;
 }
