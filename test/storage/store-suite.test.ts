@@ -16,6 +16,7 @@ const backends: Array<[string, () => Store]> = [
   ['MemoryStore', () => new MemoryStore()],
   ['FsStore', () => new FsStore(tempDir('perch-store-'))],
   ['FsStore (durable)', () => new FsStore(tempDir('perch-store-'), { durable: true })],
+  ['FsStore (fresh links remembered)', () => new FsStore(tempDir('perch-store-'), { freshLinkMs: 60_000 })],
 ];
 
 async function text(stream: Readable): Promise<string> {
@@ -191,6 +192,53 @@ describe.each(backends)('%s', (_name, make) => {
 });
 
 describe('FsStore specifics', () => {
+  describe('freshLinkMs: a link made for a blob written moments ago is known without a utimes', () => {
+    const HOUR_AGO = new Date(Date.now() - 3_600_000);
+    const blobMtime = (root: string, digest: string) => statSync(join(root, 'blobs/sha256', digest.slice(7, 9), digest.slice(7))).mtimeMs;
+
+    it('answers for a fresh link from memory, and forgets it when the link or the blob goes', async () => {
+      const root = tempDir('perch-store-');
+      const store = new FsStore(root, { freshLinkMs: 60_000 });
+      await store.init();
+      const d = await upload(store, 'r', 'fresh layer');
+      // Aged behind the store's back: the answer comes from memory, so the mtime stays old.
+      utimesSync(join(root, 'blobs/sha256', d.slice(7, 9), d.slice(7)), HOUR_AGO, HOUR_AGO);
+      expect(await store.touchRepositoryBlob('r', d)).toBe(true);
+      expect(blobMtime(root, d)).toBe(HOUR_AGO.getTime());
+      expect(await store.touchRepositoryBlob('other', d)).toBe(false);
+      expect(await store.unlinkBlob('r', d)).toBe(true);
+      expect(await store.touchRepositoryBlob('r', d)).toBe(false);
+      await upload(store, 'r', 'fresh layer');
+      expect(await store.touchRepositoryBlob('r', d)).toBe(true);
+      expect(await store.deleteBlob(d)).toBe(true);
+      expect(await store.touchRepositoryBlob('r', d)).toBe(false);
+    });
+
+    it('refreshes a blob whose bytes were written before the window, and always with freshLinkMs 0', async () => {
+      const root = tempDir('perch-store-');
+      const first = new FsStore(root, { freshLinkMs: 60_000 });
+      await first.init();
+      const s = await first.startUpload('r');
+      await first.appendUpload('r', s.id, 0, Readable.from([Buffer.from('written an hour ago')]));
+      utimesSync(join(root, 'uploads', s.id), HOUR_AGO, HOUR_AGO);
+      // A restart: the session's last write is read from the data file's mtime.
+      const store = new FsStore(root, { freshLinkMs: 60_000 });
+      await store.init();
+      const d = sha256('written an hour ago');
+      await store.finishUpload('r', s.id, d);
+      expect(blobMtime(root, d)).toBe(HOUR_AGO.getTime()); // a rename keeps the mtime
+      expect(await store.touchRepositoryBlob('r', d)).toBe(true);
+      expect(blobMtime(root, d)).toBeGreaterThan(HOUR_AGO.getTime());
+
+      const never = new FsStore(tempDir('perch-store-'));
+      await never.init();
+      const e = await upload(never, 'r', 'no memory');
+      utimesSync(join(never.paths.root, 'blobs/sha256', e.slice(7, 9), e.slice(7)), HOUR_AGO, HOUR_AGO);
+      expect(await never.touchRepositoryBlob('r', e)).toBe(true);
+      expect(blobMtime(never.paths.root, e)).toBeGreaterThan(HOUR_AGO.getTime());
+    });
+  });
+
   it('an upload survives a restart (a new store on the same folder) and finishes there', async () => {
     const root = tempDir('perch-store-');
     const first = new FsStore(root);

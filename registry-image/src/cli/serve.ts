@@ -34,7 +34,12 @@ export async function runServe(args: string[]): Promise<number> {
   const { config, warnings } = loaded;
   const log = createLogger(config.log.level);
   for (const warning of warnings) log.warn('configuration', { warning });
-  const store = new FsStore(config.storage.rootDirectory, { durable: config.storage.commit, orphanUploadMs: config.perch.uploadTTLMs });
+  const store = new FsStore(config.storage.rootDirectory, {
+    durable: config.storage.commit,
+    orphanUploadMs: config.perch.uploadTTLMs,
+    // Links made this long ago still count as fresh: far inside GC's grace (fs-store.ts).
+    freshLinkMs: Math.min(60_000, config.storage.gcDelayMs / 2),
+  });
   // Before auth starts its pollers: a certificate that does not load ends the process here.
   const tls = await prepareTls(config, log);
   const auth = await createAuth(config, log);

@@ -39,7 +39,8 @@
  *
  * - What refreshes a blob's mtime: linkBlob (mount, finish), finishUpload of content already
  *   stored, putManifest of a manifest already stored, every blob and child a manifest PUT
- *   checks, and a HEAD that confirms a blob exists (clients HEAD, then skip the upload and PUT
+ *   checks (except a blob whose link this process made, with bytes written within FsStore's
+ *   freshLinkMs, half of gcDelay at most: young without looking), and a HEAD that confirms a blob exists (clients HEAD, then skip the upload and PUT
  *   the manifest later). So the grace period, storage.gcDelay, runs from the last time anyone
  *   showed interest, and it is the bound on how long a client may take between its HEAD or
  *   upload and its manifest PUT (zot's meaning of gcDelay). Untagged manifests get

@@ -63,12 +63,32 @@ export interface FsStoreOptions {
    * resume it; the age spares one that another process on the same root is still writing.
    */
   orphanUploadMs?: number;
+  /**
+   * How long a layer link this store made counts as fresh (see recentLinks); 0, the default,
+   * never. Must stay well below storage.gcDelay: `perch serve` passes half of it, at most a
+   * minute.
+   */
+  freshLinkMs?: number;
 }
+
+/** Past this many remembered links, the ones older than freshLinkMs are dropped. */
+const RECENT_LINKS_PRUNE_AT = 4096;
 
 export class FsStore implements Store {
   readonly paths: StorePaths;
   private readonly durable: boolean;
   private readonly orphanUploadMs: number | undefined;
+  private readonly freshLinkMs: number;
+  /**
+   * Layer links this store made (by finish or mount) whose blob was written or refreshed
+   * in the last freshLinkMs, as "<digest> <repository>" -> when the blob was. Such a blob is
+   * younger than freshLinkMs, far inside GC's grace period (storage.gcDelay), and no
+   * collector honouring that period can have removed the link or the blob since; this
+   * process forgets the entry when it unlinks or deletes either. touchRepositoryBlob answers
+   * for these without its utimes: the manifest PUT that follows a push right away (the usual
+   * case) saves a thread-pool trip per blob.
+   */
+  private readonly recentLinks = new Map<string, number>();
   private readonly hashes = new Map<string, HashState>();
   private readonly sessions = new Map<string, UploadSession>();
   /** Sessions whose info file is on disk (see startUpload). */
@@ -80,6 +100,7 @@ export class FsStore implements Store {
     this.paths = new StorePaths(root);
     this.durable = options.durable ?? false;
     this.orphanUploadMs = options.orphanUploadMs;
+    this.freshLinkMs = options.freshLinkMs ?? 0;
   }
 
   async init(): Promise<void> {
@@ -168,6 +189,7 @@ export class FsStore implements Store {
   }
 
   async deleteBlob(digest: string): Promise<boolean> {
+    for (const key of this.recentLinks.keys()) if (key.startsWith(`${digest} `)) this.recentLinks.delete(key);
     return unlinkIfPresent(this.paths.blob(digest));
   }
 
@@ -199,12 +221,35 @@ export class FsStore implements Store {
 
   /** utimes follows the link: one call refreshes the blob and proves the repository holds it. */
   async touchRepositoryBlob(repository: string, digest: string): Promise<boolean> {
+    const linkedMs = this.recentLinks.get(`${digest} ${repository}`);
+    if (linkedMs !== undefined && Date.now() - linkedMs < this.freshLinkMs) return true;
     return this.touchPath(this.paths.layerLink(repository, digest));
   }
 
+  /**
+   * Notes a layer link made (or found) for a blob last written or refreshed at `blobMs` (a
+   * finished upload keeps the mtime of its last write, which may be long ago).
+   */
+  private rememberLink(repository: string, digest: string, blobMs: number): void {
+    const now = Date.now();
+    if (this.freshLinkMs <= 0 || now - blobMs >= this.freshLinkMs) return;
+    if (this.recentLinks.size >= RECENT_LINKS_PRUNE_AT) {
+      // Oldest first (insertion order; a renewed entry is moved to the end below).
+      for (const [key, at] of this.recentLinks) {
+        if (now - at < this.freshLinkMs) break;
+        this.recentLinks.delete(key);
+      }
+    }
+    const key = `${digest} ${repository}`;
+    this.recentLinks.delete(key);
+    this.recentLinks.set(key, blobMs);
+  }
+
   async linkBlob(repository: string, digest: string): Promise<void> {
+    const touchedMs = Date.now();
     if (!(await this.touchBlob(digest))) throw new StorageError('NotFound', `blob ${digest} not found`);
     await this.writeLayerLink(repository, digest);
+    this.rememberLink(repository, digest, touchedMs);
   }
 
   /**
@@ -226,6 +271,7 @@ export class FsStore implements Store {
   }
 
   async unlinkBlob(repository: string, digest: string): Promise<boolean> {
+    this.recentLinks.delete(`${digest} ${repository}`);
     return this.removeFromRepository(this.paths.layerLink(repository, digest));
   }
 
@@ -374,6 +420,9 @@ export class FsStore implements Store {
         throw placed.reason;
       }
       if (linked.status === 'rejected') throw linked.reason;
+      // The link is new or was there already; either way the blob now holds this session's
+      // bytes, with the mtime of their last write.
+      this.rememberLink(repository, digest, session.updatedMs);
       if (this.persisted.has(id)) await unlinkIfPresent(this.paths.uploadInfo(id));
       this.forget(id);
       return { digest, size: session.size, modifiedMs: Date.now() };
