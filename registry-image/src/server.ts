@@ -12,7 +12,7 @@ import type { PerchConfig, PolicyAction } from './config/types';
 import { RegistryError } from './http/errors';
 import type { RegistryParts, RequestContext } from './http/context';
 import type { RegistryHooks, TlsServing } from './http/hooks';
-import { API_VERSION_HEADER, pathOf, withDefaultHeaders, writeError } from './http/respond';
+import { API_VERSION_HEADER, defaultHeaders, pathOf, RegistryResponse, writeError, type DefaultHeaders } from './http/respond';
 import { matchRoute, TOKEN_ROUTE } from './http/routes';
 import type { Logger } from './log';
 import type { Store } from './storage/types';
@@ -63,12 +63,13 @@ export function createRegistry(parts: RegistryParts, hooks: RegistryHooks = {}):
     // Registry answers are data, never pages: browsers must not sniff them into HTML.
     'X-Content-Type-Options': 'nosniff',
   });
-  const merged = new WeakMap<object, Readonly<Record<string, string>>>();
-  function defaultHeaders(req: IncomingMessage): Readonly<Record<string, string>> {
+  const plain = defaultHeaders(base);
+  const merged = new WeakMap<object, DefaultHeaders>();
+  function defaultsFor(req: IncomingMessage): DefaultHeaders {
     const extra = hooks.headers?.(req);
-    if (!extra) return base;
+    if (!extra) return plain;
     let all = merged.get(extra);
-    if (!all) merged.set(extra, (all = Object.freeze({ ...base, ...extra })));
+    if (!all) merged.set(extra, (all = defaultHeaders({ ...base, ...extra })));
     return all;
   }
 
@@ -79,7 +80,9 @@ export function createRegistry(parts: RegistryParts, hooks: RegistryHooks = {}):
   }
 
   async function dispatch(req: IncomingMessage, res: ServerResponse, record: RequestRecord): Promise<void> {
-    withDefaultHeaders(res, defaultHeaders(req));
+    const defaults = defaultsFor(req);
+    if (res instanceof RegistryResponse) res.defaultHeaders = defaults;
+    else for (const name in defaults.headers) res.setHeader(name, defaults.headers[name]); // a server made without RegistryResponse
     const path = decodePath(req);
     const match = matchRoute(path, hooks.routes);
     if (match) record.route = match.route.name;
@@ -163,7 +166,7 @@ export function createRegistry(parts: RegistryParts, hooks: RegistryHooks = {}):
 }
 
 export interface StartedRegistry {
-  server: Server;
+  server: Server<typeof IncomingMessage, typeof RegistryResponse>;
   port: number;
   registry: Registry;
   close(): Promise<void>;
@@ -183,9 +186,9 @@ export async function startRegistry(config: PerchConfig, deps: StartDeps): Promi
   await deps.store.init();
   const { hooks, tls, ...parts } = deps;
   const registry = createRegistry({ config, ...parts }, hooks);
-  const options = { keepAliveTimeout: 65_000, requestTimeout: 0 };
+  const options = { keepAliveTimeout: 65_000, requestTimeout: 0, ServerResponse: RegistryResponse };
   const server = tls ? createHttpsServer({ ...options, ...tls.options }, registry.handle) : createServer(options, registry.handle);
-  const stopTls = tls?.attach?.(server as HttpsServer);
+  const stopTls = tls?.attach?.(server as HttpsServer<typeof IncomingMessage, typeof RegistryResponse>);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.http.port, config.http.address, () => resolve());

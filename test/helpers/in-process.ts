@@ -8,6 +8,7 @@ import type { Auth } from '../../registry-image/src/auth/types';
 import type { PerchConfig } from '../../registry-image/src/config/types';
 import type { RegistryHooks } from '../../registry-image/src/http/hooks';
 import { silentLogger } from '../../registry-image/src/log';
+import { RegistryResponse } from '../../registry-image/src/http/respond';
 import { createRegistry } from '../../registry-image/src/server';
 import type { Store } from '../../registry-image/src/storage/types';
 
@@ -42,7 +43,8 @@ export interface InProcessRegistry {
 export async function startInProcess(store: Store, auth: Auth = allowAll, config: PerchConfig = testConfig(), hooks: RegistryHooks = {}): Promise<InProcessRegistry> {
   await store.init();
   const registry = createRegistry({ config, store, auth, log: silentLogger }, hooks);
-  const server = createServer(registry.handle);
+  // Served as perch serves it (startRegistry): with the registry's response class.
+  const server = createServer({ ServerResponse: RegistryResponse }, registry.handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {

@@ -1,14 +1,19 @@
 /**
- * withDefaultHeaders (http/respond.ts): the headers every response carries, merged into the
+ * RegistryResponse (http/respond.ts): the headers every response carries, merged into the
  * response's own writeHead. A handler's value wins in any letter case and however it was set;
- * a response that never calls writeHead (implicit headers) gets them too.
+ * a response that never calls writeHead (implicit headers) gets them too. And a registry
+ * served by a plain http.Server (no RegistryResponse) still sends them.
  */
 import { createServer, request, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withDefaultHeaders } from '../../registry-image/src/http/respond';
+import { defaultHeaders, RegistryResponse } from '../../registry-image/src/http/respond';
+import { silentLogger } from '../../registry-image/src/log';
+import { createRegistry } from '../../registry-image/src/server';
+import { MemoryStore } from '../../registry-image/src/storage/memory-store';
+import { allowAll, testConfig } from '../helpers/in-process';
 
-const DEFAULTS = { 'X-Frame-Options': 'DENY', 'Docker-Distribution-API-Version': 'registry/2.0' };
+const DEFAULTS = defaultHeaders({ 'X-Frame-Options': 'DENY', 'Docker-Distribution-API-Version': 'registry/2.0' });
 
 const handlers: Record<string, (res: ServerResponse) => void> = {
   '/plain': (res) => {
@@ -37,8 +42,8 @@ const handlers: Record<string, (res: ServerResponse) => void> = {
 };
 
 let url: string;
-const server = createServer((req, res) => {
-  withDefaultHeaders(res, DEFAULTS);
+const server = createServer({ ServerResponse: RegistryResponse }, (req, res) => {
+  res.defaultHeaders = DEFAULTS;
   handlers[req.url!](res);
 });
 beforeAll(() => new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve())));
@@ -58,7 +63,7 @@ function get(path: string): Promise<{ status: number; message: string; headers: 
   });
 }
 
-describe('withDefaultHeaders', () => {
+describe('RegistryResponse', () => {
   it('adds the defaults beside the handler headers', async () => {
     const res = await get('/plain');
     expect(res.status).toBe(201);
@@ -84,5 +89,23 @@ describe('withDefaultHeaders', () => {
     const res = await get('/message');
     expect([res.status, res.message]).toEqual([418, 'Short and stout']);
     expect(res.headers['x-frame-options']).toBe('DENY');
+  });
+});
+
+describe('a registry on a plain http.Server', () => {
+  it('sets the default headers itself', async () => {
+    const registry = createRegistry({ config: testConfig(), store: new MemoryStore(), auth: allowAll, log: silentLogger });
+    const plain = createServer(registry.handle);
+    await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+    try {
+      for (const path of ['/v2/', '/v2/nothing/manifests/latest']) {
+        const res = await fetch(`http://127.0.0.1:${(plain.address() as AddressInfo).port}${path}`);
+        expect(res.headers.get('docker-distribution-api-version'), path).toBe('registry/2.0');
+        expect(res.headers.get('x-content-type-options'), path).toBe('nosniff');
+      }
+    } finally {
+      plain.closeAllConnections();
+      await new Promise((resolve) => plain.close(resolve));
+    }
   });
 });

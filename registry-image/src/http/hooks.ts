@@ -32,10 +32,13 @@ export interface RequestLimiter {
 }
 
 /** HTTPS: what https.createServer needs, and what to do once the server exists (reload on change). */
+/** What TlsServing.attach needs of the HTTPS server, whatever its request and response classes. */
+export type TlsServer = Pick<HttpsServer, 'setSecureContext'> & NodeJS.EventEmitter;
+
 export interface TlsServing {
   options: HttpsServerOptions;
   /** Starts whatever keeps the certificate current; returns its stop function. */
-  attach?(server: HttpsServer): () => void;
+  attach?(server: TlsServer): () => void;
 }
 
 export interface RegistryHooks {

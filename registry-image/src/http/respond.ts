@@ -2,7 +2,7 @@
  * Writing responses: the headers every response carries, JSON bodies, and the one place
  * where an error becomes an HTTP answer.
  */
-import type { IncomingMessage, OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Logger } from '../log';
 import { StorageError } from '../storage/types';
@@ -11,30 +11,49 @@ import { RegistryError } from './errors';
 /** Distribution spec: clients check this header on /v2/ to know they talk to a registry. */
 export const API_VERSION_HEADER = ['Docker-Distribution-API-Version', 'registry/2.0'] as const;
 
+/** Headers every response carries, with their names in lower case for the override check. */
+export interface DefaultHeaders {
+  readonly headers: Readonly<Record<string, string>>;
+  readonly lowerNames: ReadonlySet<string>;
+}
+
+export function defaultHeaders(headers: Readonly<Record<string, string>>): DefaultHeaders {
+  return { headers, lowerNames: new Set(Object.keys(headers).map((name) => name.toLowerCase())) };
+}
+
 /**
- * Makes every response of `res` carry `defaults` (the API version, security headers) unless
- * the handler sets its own value for one (any letter case). They are merged into the
- * response's own writeHead, explicit or implicit, instead of being set up front with
+ * The server's response class (startRegistry passes it to createServer): it adds
+ * `defaultHeaders` (the API version, security headers; set per request by the server) to its
+ * headers unless the handler sets its own value for one, in any letter case. They are merged
+ * into the handler's own writeHead, explicit or implicit, instead of being set up front with
  * setHeader: a response whose headers all arrive in one writeHead takes Node's fast path,
  * without the per-header bookkeeping setHeader costs (a tenth of a small push's header work).
  */
-export function withDefaultHeaders(res: ServerResponse, defaults: Readonly<Record<string, string>>): void {
-  const writeHead = res.writeHead;
-  res.writeHead = function (this: ServerResponse, status: number, second?: unknown, third?: unknown): ServerResponse {
+export class RegistryResponse extends ServerResponse {
+  defaultHeaders: DefaultHeaders | undefined = undefined;
+
+  override writeHead(status: number, second?: string | OutgoingHttpHeaders | OutgoingHttpHeader[], third?: OutgoingHttpHeaders | OutgoingHttpHeader[]): this {
     const message = typeof second === 'string' ? second : undefined;
-    const given = (message === undefined ? second : third) as OutgoingHttpHeaders | OutgoingHttpHeader[] | undefined;
-    const taken = this.getHeaderNames();
-    if (Array.isArray(given)) {
-      // Raw [name, value, ...] pairs (nothing here writes them): set the defaults beside them.
-      for (let i = 0; i < given.length; i += 2) taken.push(String(given[i]).toLowerCase());
-      for (const name in defaults) if (!taken.includes(name.toLowerCase())) this.setHeader(name, defaults[name]);
-      return Reflect.apply(writeHead, this, message === undefined ? [status, given] : [status, message, given]);
+    const given = typeof second === 'string' ? third : second;
+    const defaults = this.defaultHeaders;
+    if (defaults !== undefined) {
+      if (!Array.isArray(given) && this.getHeaderNames().length === 0 && !overridesAny(given, defaults.lowerNames)) {
+        // The usual answer: nothing set before, nothing to override.
+        const headers = given ? { ...given, ...defaults.headers } : { ...defaults.headers };
+        return message === undefined ? super.writeHead(status, headers) : super.writeHead(status, message, headers);
+      }
+      const taken = new Set(this.getHeaderNames());
+      if (Array.isArray(given)) for (let i = 0; i < given.length; i += 2) taken.add(String(given[i]).toLowerCase());
+      else if (given) for (const name in given) taken.add(name.toLowerCase());
+      for (const name in defaults.headers) if (!taken.has(name.toLowerCase())) this.setHeader(name, defaults.headers[name]);
     }
-    if (given) for (const name in given) taken.push(name.toLowerCase());
-    const headers: OutgoingHttpHeaders = { ...given };
-    for (const name in defaults) if (!taken.includes(name.toLowerCase())) headers[name] = defaults[name];
-    return Reflect.apply(writeHead, this, message === undefined ? [status, headers] : [status, message, headers]);
-  } as ServerResponse['writeHead'];
+    return message === undefined ? super.writeHead(status, given) : super.writeHead(status, message, given);
+  }
+}
+
+function overridesAny(given: OutgoingHttpHeaders | undefined, lowerNames: ReadonlySet<string>): boolean {
+  if (given) for (const name in given) if (lowerNames.has(name.toLowerCase())) return true;
+  return false;
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | number> = {}, contentType = 'application/json'): void {

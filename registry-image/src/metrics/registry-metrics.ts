@@ -188,19 +188,26 @@ export class RegistryMetrics implements RequestObserver {
   }
 }
 
-/** The digest of the blob whose upload this request completed, if it completed one. */
+/**
+ * The digest of the blob whose upload this request completed, if it completed one: the
+ * request's `?digest=`, which a 201 confirms (the response's headers are not kept to read
+ * back: they go out in one writeHead, http/respond.ts).
+ */
 function uploadedDigest(event: RequestEvent): string | undefined {
   if (event.status !== 201) return undefined;
+  const query = queryOf(event);
   const isFinish = event.route === 'upload' && event.method === 'PUT';
-  const isMonolithic = event.route === 'uploads' && event.method === 'POST' && isMonolithicPost(event);
+  const isMonolithic = event.route === 'uploads' && event.method === 'POST' && isMonolithicPost(event, query);
   if (!isFinish && !isMonolithic) return undefined;
-  const digest = event.res.getHeader('Docker-Content-Digest');
-  return typeof digest === 'string' ? digest : undefined;
+  return query.get('digest') ?? undefined;
 }
 
-function isMonolithicPost(event: RequestEvent): boolean {
+function queryOf(event: RequestEvent): URLSearchParams {
   const url = event.req.url ?? '';
-  const query = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
+  return new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
+}
+
+function isMonolithicPost(event: RequestEvent, query: URLSearchParams): boolean {
   if (!query.has('digest')) return false;
   if (!query.has('mount')) return true;
   // ?mount= with ?digest=: a 201 is either the mount or the monolithic push it fell back to;

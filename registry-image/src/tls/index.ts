@@ -8,10 +8,10 @@
  * Neither: plain HTTP (undefined).
  */
 import { readFile } from 'node:fs/promises';
-import type { Server as HttpsServer, ServerOptions } from 'node:https';
+import type { ServerOptions } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import type { PerchConfig } from '../config/types';
-import type { TlsServing } from '../http/hooks';
+import type { TlsServer, TlsServing } from '../http/hooks';
 import type { Logger } from '../log';
 import { inspectPair, type CertificateInfo } from './certificate';
 import { PairWatcher } from './reload';
@@ -99,7 +99,7 @@ function servingSetup(
     options,
     current: () => info,
     loadedAt: () => loadedAt,
-    attach(server: HttpsServer): () => void {
+    attach(server: TlsServer): () => void {
       if (ca) {
         server.on('secureConnection', (socket: TLSSocket) => {
           const presented = Object.keys(socket.getPeerCertificate() ?? {}).length > 0;
