@@ -18,9 +18,11 @@ export interface PumpOptions {
 }
 
 /**
- * Resolves with the number of bytes once the body has ended and the sink has closed (its file
- * descriptor released, so the caller may truncate or rename the file); rejects with the first
- * error after the sink has closed. After a failure the body is left paused, unread.
+ * Resolves with the number of bytes once the body has ended and the sink has finished (every
+ * byte written; the sink's close, a file descriptor's release, goes on in the background and
+ * is not waited for: the file may be renamed or read meanwhile). Rejects with the first error
+ * only after the sink has closed, so the caller may truncate what a failed write left. After
+ * a failure the body is left paused, unread.
  */
 export function pump(source: Readable, options: PumpOptions = {}): Promise<number> {
   const { maxBytes, onChunk, sink } = options;
@@ -50,6 +52,7 @@ export function pump(source: Readable, options: PumpOptions = {}): Promise<numbe
     if (sink) {
       sink.on('drain', () => failure || source.resume());
       sink.on('error', fail);
+      sink.on('finish', () => failure || resolve(bytes));
       sink.on('close', settle);
       source.on('end', () => failure || sink.end());
     } else {
