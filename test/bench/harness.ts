@@ -2,8 +2,8 @@
  * Runs one scenario's measurement on every server, several times, alternating the order
  * (run 1: ours, peer, ceiling; run 2: peer, ceiling, ours; ...) so that neither warm caches
  * nor a neighbour's load favour one server. Each run gets its own content (new digests),
- * identical on every server. Servers live for the whole scenario (warmed up first) unless
- * the scenario asks for a fresh one per run.
+ * identical on every server. Servers live for the whole scenario (warmed up first, then one
+ * unmeasured round) unless the scenario asks for a fresh one per run.
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -60,7 +60,15 @@ export async function runAlternating<Input>(ctx: BenchContext, plan: RunPlan<Inp
     rmSync(server.dataDir, { recursive: true, force: true });
   };
   try {
-    if (!plan.freshServerPerRun) for (const spec of specs) live.set(keyOf(spec), await start(spec));
+    if (!plan.freshServerPerRun) {
+      for (const spec of specs) live.set(keyOf(spec), await start(spec));
+      // One unmeasured round first, the measured runs' shape on every server: after the
+      // warm-ups alone, run 1 was still the slowest for every server (the client used ~40% more
+      // CPU in it), and run 1's first server is always perch.
+      const input = await plan.prepare(-1);
+      for (const spec of specs) await plan.measure(live.get(keyOf(spec))!, input, -1, keyOf(spec));
+      await plan.release?.(input);
+    }
     for (let run = 0; run < ctx.runs; run++) {
       const input = await plan.prepare(run);
       const order = specs.map((_, i) => specs[(i + run) % specs.length]);

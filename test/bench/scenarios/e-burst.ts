@@ -20,9 +20,7 @@ export async function burst(ctx: BenchContext): Promise<Table> {
   const results = await runAlternating(ctx, {
     id: 'e',
     prepare: (run) => images(`e-run${run}`, count),
-    // One unmeasured burst of the measured shape: a run is a fraction of a second, and with a
-    // JIT still cold (server and client) the first one took twice as long as the rest.
-    warmup: (server) => warmUp(server.url, () => images('e-warm', count), undefined, concurrency),
+    warmup: (server) => warmUp(server.url, () => images('e-warm', 8)),
     async measure(server, input) {
       const client = newClient(server.url, concurrency, undefined, true);
       try {

@@ -50,16 +50,13 @@ export function pullPhase(client: HttpClient, images: readonly Image[], concurre
   return phase(images, concurrency, (img) => pullImage(client, img));
 }
 
-/**
- * A few images pushed and pulled before the first timed run, so no server (and not the
- * client) is measured cold; at `concurrency` 4 unless a scenario warms up in its own shape.
- */
-export async function warmUp(url: string, makeImages: () => Image[], auth?: BasicAuthFile, concurrency = 4): Promise<void> {
-  const client = newClient(url, concurrency, auth);
+/** A few images pushed and pulled before the first timed run, so no server is measured cold. */
+export async function warmUp(url: string, makeImages: () => Image[], auth?: BasicAuthFile): Promise<void> {
+  const client = newClient(url, 4, auth);
   try {
     const images = makeImages();
-    const push = await pushPhase(client, images, concurrency);
-    const pull = await pullPhase(client, images, concurrency);
+    const push = await pushPhase(client, images, 4);
+    const pull = await pullPhase(client, images, 4);
     const err = push.errors[0] ?? pull.errors[0];
     if (err) throw new Error(`warm-up against ${url} failed: ${err.message}`);
   } finally {
