@@ -49,6 +49,7 @@ interface QuotaParts {
  * the registry) already at its quota or that `declaredBytes` of new content would take past it.
  */
 export async function admitUpload(parts: QuotaParts, repository: string, declaredBytes = 0, digest?: string): Promise<void> {
+  if (unlimited(parts.config)) return;
   const usage = storageUsage(parts.store);
   await usage.ready();
   const pending = pendingOf(usage);
@@ -66,6 +67,10 @@ export async function admitUpload(parts: QuotaParts, repository: string, declare
 /** Finish of an upload, a mount or a manifest put: reserves what it adds, or refuses. */
 export async function reserve(parts: QuotaParts, repository: string, digest: string, size: number, what: 'blob' | 'manifest'): Promise<Reservation> {
   const usage = storageUsage(parts.store);
+  // Nothing to check, so nothing to hold back from concurrent checks: the totals (metrics,
+  // the manifest PUT's sizes) are still kept. Before they are loaded this adds to them, and
+  // the load adds nothing twice (quota/usage.ts).
+  if (unlimited(parts.config)) return { commit: () => usage.repositoryHolds(repository, digest, size), release: () => {} };
   await usage.ready();
   const pending = pendingOf(usage);
   // Synchronous from here on: the check and the reservation cannot be interleaved.
@@ -98,6 +103,11 @@ export async function reserve(parts: QuotaParts, repository: string, digest: str
     },
     release: giveBack,
   };
+}
+
+/** No storage.maxRepos and no byte quota: the default. */
+function unlimited(config: PerchConfig): boolean {
+  return config.storage.maxRepos <= 0 && config.perch.quota.repositoryBytes <= 0 && config.perch.quota.totalBytes <= 0;
 }
 
 function checkRepositoryCount(config: PerchConfig, usage: StorageUsage, pending: Pending, repository: string): void {

@@ -71,7 +71,10 @@ export interface FsStoreOptions {
   freshLinkMs?: number;
 }
 
-/** Past this many remembered links, the ones older than freshLinkMs are dropped. */
+/**
+ * Past this many remembered links, the ones older than freshLinkMs are dropped; the next
+ * sweep waits until the count has doubled, so sweeps cost O(1) per link however busy.
+ */
 const RECENT_LINKS_PRUNE_AT = 4096;
 
 export class FsStore implements Store {
@@ -81,14 +84,16 @@ export class FsStore implements Store {
   private readonly freshLinkMs: number;
   /**
    * Layer links this store made (by finish or mount) whose blob was written or refreshed
-   * in the last freshLinkMs, as "<digest> <repository>" -> when the blob was. Such a blob is
+   * in the last freshLinkMs, as repository -> digest -> when the blob was. Such a blob is
    * younger than freshLinkMs, far inside GC's grace period (storage.gcDelay), and no
    * collector honouring that period can have removed the link or the blob since; this
    * process forgets the entry when it unlinks or deletes either. touchRepositoryBlob answers
    * for these without its utimes: the manifest PUT that follows a push right away (the usual
    * case) saves a thread-pool trip per blob.
    */
-  private readonly recentLinks = new Map<string, number>();
+  private readonly recentLinks = new Map<string, Map<string, number>>();
+  private recentLinkCount = 0;
+  private nextLinkSweepAt = RECENT_LINKS_PRUNE_AT;
   private readonly hashes = new Map<string, HashState>();
   private readonly sessions = new Map<string, UploadSession>();
   /** Sessions whose info file is on disk (see startUpload). */
@@ -189,7 +194,7 @@ export class FsStore implements Store {
   }
 
   async deleteBlob(digest: string): Promise<boolean> {
-    for (const key of this.recentLinks.keys()) if (key.startsWith(`${digest} `)) this.recentLinks.delete(key);
+    for (const links of this.recentLinks.values()) if (links.delete(digest)) this.recentLinkCount--;
     return unlinkIfPresent(this.paths.blob(digest));
   }
 
@@ -221,7 +226,7 @@ export class FsStore implements Store {
 
   /** utimes follows the link: one call refreshes the blob and proves the repository holds it. */
   async touchRepositoryBlob(repository: string, digest: string): Promise<boolean> {
-    const linkedMs = this.recentLinks.get(`${digest} ${repository}`);
+    const linkedMs = this.recentLinks.get(repository)?.get(digest);
     if (linkedMs !== undefined && Date.now() - linkedMs < this.freshLinkMs) return true;
     return this.touchPath(this.paths.layerLink(repository, digest));
   }
@@ -233,16 +238,25 @@ export class FsStore implements Store {
   private rememberLink(repository: string, digest: string, blobMs: number): void {
     const now = Date.now();
     if (this.freshLinkMs <= 0 || now - blobMs >= this.freshLinkMs) return;
-    if (this.recentLinks.size >= RECENT_LINKS_PRUNE_AT) {
-      // Oldest first (insertion order; a renewed entry is moved to the end below).
-      for (const [key, at] of this.recentLinks) {
-        if (now - at < this.freshLinkMs) break;
-        this.recentLinks.delete(key);
-      }
+    if (this.recentLinkCount >= this.nextLinkSweepAt) {
+      this.pruneRecentLinks(now);
+      this.nextLinkSweepAt = Math.max(RECENT_LINKS_PRUNE_AT, 2 * this.recentLinkCount);
     }
-    const key = `${digest} ${repository}`;
-    this.recentLinks.delete(key);
-    this.recentLinks.set(key, blobMs);
+    let links = this.recentLinks.get(repository);
+    if (!links) this.recentLinks.set(repository, (links = new Map()));
+    if (!links.has(digest)) this.recentLinkCount++;
+    links.set(digest, blobMs);
+  }
+
+  private pruneRecentLinks(now: number): void {
+    for (const [repository, links] of this.recentLinks) {
+      for (const [digest, blobMs] of links) {
+        if (now - blobMs < this.freshLinkMs) continue;
+        links.delete(digest);
+        this.recentLinkCount--;
+      }
+      if (links.size === 0) this.recentLinks.delete(repository);
+    }
   }
 
   async linkBlob(repository: string, digest: string): Promise<void> {
@@ -271,7 +285,7 @@ export class FsStore implements Store {
   }
 
   async unlinkBlob(repository: string, digest: string): Promise<boolean> {
-    this.recentLinks.delete(`${digest} ${repository}`);
+    if (this.recentLinks.get(repository)?.delete(digest)) this.recentLinkCount--;
     return this.removeFromRepository(this.paths.layerLink(repository, digest));
   }
 
