@@ -40,10 +40,11 @@
  * - What refreshes a blob's mtime: linkBlob (mount, finish), finishUpload of content already
  *   stored, putManifest of a manifest already stored, every blob and child a manifest PUT
  *   checks (except a blob whose link this process made, with bytes written within FsStore's
- *   freshLinkMs, half of gcDelay at most: young without looking), and a HEAD that confirms a blob exists (clients HEAD, then skip the upload and PUT
- *   the manifest later). So the grace period, storage.gcDelay, runs from the last time anyone
- *   showed interest, and it is the bound on how long a client may take between its HEAD or
- *   upload and its manifest PUT (zot's meaning of gcDelay). Untagged manifests get
+ *   freshLinkMs, half of gcDelay at most: young without looking), and a HEAD that confirms a
+ *   blob exists (clients HEAD, then skip the upload and PUT the manifest later). So the grace
+ *   period, storage.gcDelay, runs from the last time anyone showed interest, and it is the
+ *   bound on how long a client may take between its HEAD or upload and its manifest PUT (zot's
+ *   meaning of gcDelay). Untagged manifests get
  *   storage.retention.delay (default gcDelay) counted the same way from the manifest blob.
  * - Anything written after the inventory was refreshed first, so it is young and not in the
  *   plan, or it makes a planned item young: the re-stat in the removal batch sees it.

@@ -31,10 +31,10 @@ export interface RequestLimiter {
   admit(req: IncomingMessage, route: string): void;
 }
 
-/** HTTPS: what https.createServer needs, and what to do once the server exists (reload on change). */
 /** What TlsServing.attach needs of the HTTPS server, whatever its request and response classes. */
 export type TlsServer = Pick<HttpsServer, 'setSecureContext'> & NodeJS.EventEmitter;
 
+/** HTTPS: what https.createServer needs, and what to do once the server exists (reload on change). */
 export interface TlsServing {
   options: HttpsServerOptions;
   /** Starts whatever keeps the certificate current; returns its stop function. */
