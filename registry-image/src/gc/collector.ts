@@ -44,8 +44,8 @@
  *   blob exists (clients HEAD, then skip the upload and PUT the manifest later). So the grace
  *   period, storage.gcDelay, runs from the last time anyone showed interest, and it is the
  *   bound on how long a client may take between its HEAD or upload and its manifest PUT (zot's
- *   meaning of gcDelay). Untagged manifests get
- *   storage.retention.delay (default gcDelay) counted the same way from the manifest blob.
+ *   meaning of gcDelay). Untagged manifests get storage.retention.delay (default gcDelay)
+ *   counted the same way from the manifest blob.
  * - Anything written after the inventory was refreshed first, so it is young and not in the
  *   plan, or it makes a planned item young: the re-stat in the removal batch sees it.
  * - Inside one process (the scheduler in `perch serve`) the guard (gc/guard.ts) makes a
