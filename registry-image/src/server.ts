@@ -12,7 +12,7 @@ import type { PerchConfig, PolicyAction } from './config/types';
 import { RegistryError } from './http/errors';
 import type { RegistryParts, RequestContext } from './http/context';
 import type { RegistryHooks, TlsServing } from './http/hooks';
-import { API_VERSION_HEADER, defaultHeaders, pathOf, RegistryResponse, writeError, type DefaultHeaders } from './http/respond';
+import { API_VERSION_HEADER, defaultHeaders, pathOf, queryOf, RegistryResponse, writeError, type DefaultHeaders } from './http/respond';
 import { matchRoute, TOKEN_ROUTE } from './http/routes';
 import type { Logger } from './log';
 import type { Store } from './storage/types';
@@ -109,7 +109,7 @@ export function createRegistry(parts: RegistryParts, hooks: RegistryHooks = {}):
     const ctx: RequestContext = {
       req,
       res,
-      query: new URLSearchParams(req.url!.includes('?') ? req.url!.slice(req.url!.indexOf('?') + 1) : ''),
+      query: queryOf(req),
       params,
       identity,
       parts,

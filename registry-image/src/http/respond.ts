@@ -124,6 +124,13 @@ export function writeError(req: IncomingMessage, res: ServerResponse, err: unkno
   if (!req.complete) req.resume();
 }
 
+/** The request's query parameters (empty without a query string). */
+export function queryOf(req: IncomingMessage): URLSearchParams {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  return new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
+}
+
 /** The path without the query string, for logs (never the query: it may carry a digest only, but keep it uniform). */
 export function pathOf(req: IncomingMessage): string {
   const url = req.url ?? '/';

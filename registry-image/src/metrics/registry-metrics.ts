@@ -20,6 +20,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { GcReport } from '../gc/report';
 import type { RequestEvent, RequestObserver } from '../http/hooks';
+import { queryOf } from '../http/respond';
 import type { Logger } from '../log';
 import { usageSnapshot } from '../quota/usage';
 import type { Store } from '../storage/types';
@@ -195,16 +196,12 @@ export class RegistryMetrics implements RequestObserver {
  */
 function uploadedDigest(event: RequestEvent): string | undefined {
   if (event.status !== 201) return undefined;
-  const query = queryOf(event);
   const isFinish = event.route === 'upload' && event.method === 'PUT';
-  const isMonolithic = event.route === 'uploads' && event.method === 'POST' && isMonolithicPost(event, query);
-  if (!isFinish && !isMonolithic) return undefined;
+  const isPost = event.route === 'uploads' && event.method === 'POST';
+  if (!isFinish && !isPost) return undefined;
+  const query = queryOf(event.req);
+  if (isPost && !isMonolithicPost(event, query)) return undefined;
   return query.get('digest') ?? undefined;
-}
-
-function queryOf(event: RequestEvent): URLSearchParams {
-  const url = event.req.url ?? '';
-  return new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
 }
 
 function isMonolithicPost(event: RequestEvent, query: URLSearchParams): boolean {
