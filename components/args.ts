@@ -62,6 +62,11 @@ export interface ZotRegistryArgs {
   storageSize?: string;
   /** PVC storage class; the cluster default when unset. */
   storageClass?: string;
+  /**
+   * Let one `pulumi up` go ahead with a change that deletes the stored images (a new
+   * namespace, createNamespace turned off, a new claim size or class); refused otherwise.
+   */
+  allowDataLoss?: boolean;
   /** htpasswd user (default roost-test). */
   username?: string;
   /** Password for `username`; a random one when unset (and no htpasswd/htpasswdSecret given). */

@@ -23,6 +23,7 @@ export const DEFAULTS = Object.freeze({
   port: 5000,
   awaitLoadBalancer: true,
   storageSize: '10Gi',
+  allowDataLoss: false,
   username: 'roost-test',
   resources: Object.freeze({
     requests: Object.freeze({ cpu: '100m', memory: '128Mi' }),

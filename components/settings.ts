@@ -54,6 +54,8 @@ export interface RegistrySettings {
   externalHost?: { host: string; port?: number };
   storageSize: string;
   storageClass?: string;
+  /** Go ahead with a change the storage guard would refuse (components/storage-guard.ts). */
+  allowDataLoss: boolean;
   username: string;
   password?: pulumi.Input<string>;
   passwordSource: PasswordSource;
@@ -224,6 +226,7 @@ export function resolveSettings(args: ZotRegistryArgs): RegistrySettings {
     port,
     awaitLoadBalancer: args.awaitLoadBalancer ?? DEFAULTS.awaitLoadBalancer,
     storageSize,
+    allowDataLoss: args.allowDataLoss ?? DEFAULTS.allowDataLoss,
     username,
     passwordSource,
     htpasswd,

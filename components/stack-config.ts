@@ -83,6 +83,7 @@ export function readStackConfig(config: ConfigReader): ZotRegistryArgs {
     externalHost: text(config, 'externalHost'),
     storageSize: text(config, 'storageSize'),
     storageClass: text(config, 'storageClass'),
+    allowDataLoss: bool(config, 'allowDataLoss'),
     username: text(config, 'username'),
     // Presence only; the value itself is read as a secret below and never held in plain.
     passwordSet: text(config, 'password') !== undefined,
@@ -119,6 +120,7 @@ export function readStackConfig(config: ConfigReader): ZotRegistryArgs {
   set('externalHost', raw.externalHost);
   set('storageSize', raw.storageSize);
   set('storageClass', raw.storageClass);
+  set('allowDataLoss', raw.allowDataLoss);
   set('username', raw.username);
   if (raw.passwordSet) args.password = config.requireSecret('password');
   set('htpasswd', raw.htpasswd);

@@ -29,6 +29,7 @@ import { registryPodTemplate } from './registry-pod';
 import { chooseRegistryUrl, helmLoginCommand, registryHost } from './registry-url';
 import { SEED_SECRET_KEYS, seedArgs, seedJobSpec } from './seed-job';
 import { resolveSettings, type RegistrySettings } from './settings';
+import { StorageGuard } from './storage-guard';
 import { zotConfigText } from './zot-config';
 
 export const ZOT_REGISTRY_TYPE = 'roost:registry:ZotRegistry';
@@ -77,12 +78,26 @@ export class ZotRegistry extends pulumi.ComponentResource {
     const names = s.names;
     const labels = commonLabels(name);
 
-    // ── Namespace ──────────────────────────────────────────────────────────────────────
+    // ── Storage guard, then the Namespace ──────────────────────────────────────────────
+    // The namespace name flows through the guard, so nothing namespaced is touched before it
+    // has refused a change that would delete the stored images (components/storage-guard.ts).
+    const guard = new StorageGuard(
+      `${name}-storage-guard`,
+      {
+        namespace: s.namespace,
+        claim: names.pvc,
+        storageSize: s.storageSize,
+        storageClass: s.storageClass ?? '',
+        namespaceOwned: s.createNamespace,
+        allowDataLoss: s.allowDataLoss,
+      },
+      parent,
+    );
     if (s.createNamespace) {
-      const ns = new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: s.namespace, labels } }, parent);
+      const ns = new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: guard.namespace, labels } }, parent);
       this.namespace = ns.metadata.name;
     } else {
-      this.namespace = pulumi.output(s.namespace);
+      this.namespace = guard.namespace;
     }
     const namespace = this.namespace;
     const inCluster = inClusterHost(names.service, s.namespace, s.port);
@@ -235,7 +250,9 @@ export class ZotRegistry extends pulumi.ComponentResource {
           ],
         },
       },
-      parent,
+      // A fixed node port stays taken until the old Service is gone (a namespace move
+      // replaces it), so the old one goes first.
+      { parent: this, deleteBeforeReplace: s.nodePort !== undefined },
     );
 
     // ── URLs ───────────────────────────────────────────────────────────────────────────

@@ -72,6 +72,23 @@ describe('what a change touches', () => {
     ]);
   });
 
+  it('a new password changes the two Secrets\' data and nothing else: no Deployment, no Job', async () => {
+    // On a real cluster the provider updates both Secrets in place (Pulumi.yaml makes Secrets
+    // mutable), the registry re-reads htpasswd, and the Jobs that already ran stay.
+    const before = await renderProgram({ config: { password: 'first-Passw0rd' }, secretKeys: ['password'] });
+    const after = await renderProgram({ config: { password: 'second-Passw0rd' }, secretKeys: ['password'] });
+    expect(changed(before, after)).toEqual([
+      'kubernetes:core/v1:Secret zot-registry-htpasswd',
+      'kubernetes:core/v1:Secret zot-registry-seed-credentials',
+    ]);
+  });
+
+  it('a new registry image rolls the Deployment and leaves the seed Jobs alone', async () => {
+    const before = await renderProgram(EVERYTHING);
+    const after = await renderProgram({ config: { ...EVERYTHING.config, registryImage: 'perch:0.1.1' } });
+    expect(changed(before, after)).toEqual(['kubernetes:apps/v1:Deployment zot-registry-deployment']);
+  });
+
   it('a config change rewrites the ConfigMap and rolls the Deployment', async () => {
     const before = await renderProgram(EVERYTHING);
     const after = await renderProgram({ config: { ...EVERYTHING.config, logLevel: 'debug' } });

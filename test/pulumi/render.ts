@@ -132,10 +132,18 @@ async function startMocks(values: MockValues): Promise<RecordingMocks> {
   return mocks;
 }
 
-/** Pulumi.yaml's declared config: key -> { type, default, ... }. */
+function pulumiYamlConfig(): Record<string, any> {
+  return (parseYaml(readFileSync(join(ROOT, 'Pulumi.yaml'), 'utf8')) as { config: Record<string, any> }).config;
+}
+
+/** Pulumi.yaml's declared config of the program itself: key -> { type, default, ... }. */
 export function projectConfig(): Record<string, { type: string; default: unknown; description?: string }> {
-  const project = parseYaml(readFileSync(join(ROOT, 'Pulumi.yaml'), 'utf8')) as { config: Record<string, any> };
-  return project.config;
+  return Object.fromEntries(Object.entries(pulumiYamlConfig()).filter(([key]) => !key.includes(':')));
+}
+
+/** Pulumi.yaml's values for providers' namespaces, e.g. `kubernetes:enableSecretMutable`. */
+export function providerConfig(): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(pulumiYamlConfig()).filter(([key]) => key.includes(':')));
 }
 
 /** A stack file's config (e.g. Pulumi.dev.yaml) without the project prefix. */
@@ -175,7 +183,10 @@ export async function renderProgram(options: RenderProgramOptions = {}): Promise
 
   // A path in a variable: TypeScript (nodenext, CommonJS) would otherwise demand '.js', and
   // vitest resolves it against this file at run time all the same.
-  const program = (await import(/* @vite-ignore */ PROGRAM_MODULE)) as Record<string, unknown>;
+  // index.ts assigns its outputs object to module.exports (`export =`); an ES import of it
+  // sees that object as the default export.
+  const imported = (await import(/* @vite-ignore */ PROGRAM_MODULE)) as { default?: Record<string, unknown> };
+  const program = imported.default ?? (imported as Record<string, unknown>);
   const outputs: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(program)) {
     outputs[key] = pulumi.Output.isInstance(value) ? await outputValue(value) : value;

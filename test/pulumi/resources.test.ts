@@ -31,6 +31,7 @@ const T = {
   password: 'random:index/randomPassword:RandomPassword',
   bytes: 'random:index/randomBytes:RandomBytes',
   component: 'roost:registry:ZotRegistry',
+  guard: 'pulumi-nodejs:dynamic/storage:StorageGuard',
 };
 
 function inventory(rendered: Rendered<unknown>): string[] {
@@ -47,6 +48,7 @@ describe('resource set', () => {
     expect(inventory(rendered)).toEqual(
       [
         `${T.component} zot-registry`,
+        `${T.guard} zot-registry-storage-guard`,
         `${T.namespace} zot-registry-namespace`,
         `${T.configMap} zot-registry-config`,
         `${T.password} zot-registry-password`,
