@@ -2,7 +2,8 @@
  * The registry as an HTTP request handler: match the route, authenticate, check access, run
  * the handler, and turn whatever it throws into one OCI error response.
  * `createRegistry` builds it from parts (tests inject a MemoryStore or a fake Auth);
- * `startRegistry` opens the store and listens.
+ * `startRegistry` listens, on a store its caller has opened (cli/serve.ts), so a failure here
+ * is a listening failure.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
@@ -181,9 +182,8 @@ export interface StartDeps {
   tls?: TlsServing;
 }
 
-/** Opens the store, starts listening on config.http.address:port and logs "listening". */
+/** Starts listening on config.http.address:port and logs "listening"; `deps.store` is already open (Store.init). */
 export async function startRegistry(config: PerchConfig, deps: StartDeps): Promise<StartedRegistry> {
-  await deps.store.init();
   const { hooks, tls, ...parts } = deps;
   const registry = createRegistry({ config, ...parts }, hooks);
   const options = { keepAliveTimeout: 65_000, requestTimeout: 0, ServerResponse: RegistryResponse };

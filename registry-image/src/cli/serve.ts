@@ -1,7 +1,9 @@
 /**
  * `perch serve [CONFIG]`: load the config, open storage, start auth, listen. Returns -1 while
- * serving (the process lives on its server); a bad config exits 1 with a message that names
- * the problem. SIGTERM and SIGINT close the listener and let in-flight requests finish.
+ * serving (the process lives on its server). A bad config, storage that cannot be opened and an
+ * address that cannot be listened on each exit 1 with their own message that names the problem;
+ * each step reports only its own failures. SIGTERM and SIGINT close the listener and let
+ * in-flight requests finish.
  */
 import { resolve } from 'node:path';
 import { createAuth } from '../auth';
@@ -12,6 +14,7 @@ import { startRegistry } from '../server';
 import { FsStore } from '../storage/fs-store';
 import { prepareTls } from '../tls';
 import { operationsHooks } from './serve-hooks';
+import { storageProblem } from './storage-problem';
 
 /** How long a shutdown waits for in-flight requests before it exits anyway. */
 const SHUTDOWN_GRACE_MS = 25_000;
@@ -40,6 +43,15 @@ export async function runServe(args: string[]): Promise<number> {
     // Links made this long ago still count as fresh: far inside GC's grace (fs-store.ts).
     freshLinkMs: Math.min(60_000, config.storage.gcDelayMs / 2),
   });
+  // First, before anything starts: TLS may write its self-signed certificate under the same root.
+  try {
+    await store.init();
+  } catch (err) {
+    const problem = storageProblem(config.storage.rootDirectory, err);
+    if (!problem) throw err;
+    log.error('cannot open storage', { path: config.storage.rootDirectory, code: problem.code, error: problem.error });
+    return 1;
+  }
   // Before auth starts its pollers: a certificate that does not load ends the process here.
   const tls = await prepareTls(config, log);
   const auth = await createAuth(config, log);
@@ -49,8 +61,9 @@ export async function runServe(args: string[]): Promise<number> {
   try {
     started = await startRegistry(config, { store, auth, log, hooks, tls });
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'EADDRINUSE' && code !== 'EACCES' && code !== 'EADDRNOTAVAIL') throw err;
+    // Only the listen socket's own failures: an EACCES from anywhere else is not about the port.
+    const { code, syscall } = err as NodeJS.ErrnoException;
+    if (syscall !== 'listen' || (code !== 'EADDRINUSE' && code !== 'EACCES' && code !== 'EADDRNOTAVAIL')) throw err;
     const where = `${config.http.address}:${config.http.port}`;
     const why = code === 'EADDRINUSE' ? 'is already in use by another process' : code === 'EACCES' ? 'needs privileges this user lacks' : 'is not an address of this machine';
     log.error('cannot listen', { error: `${where} ${why}: set http.address/http.port in the config to a free address` });
