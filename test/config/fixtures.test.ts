@@ -34,7 +34,7 @@ const ROWS: Row[] = [
       storage: { rootDirectory: '/var/lib/registry', dedupe: true, gc: true, gcDelayMs: H, gcIntervalMs: H, commit: false, maxRepos: 0 },
       log: { level: 'debug' },
       extensions: {},
-      perch: { auth: { challenge: 'basic', tokenKeyFile: '/secret/token.key', tokenTTLSeconds: 300 }, uploadTTLMs: 24 * H, quota: { repositoryBytes: 0, totalBytes: 0 } },
+      perch: { auth: { challenge: 'basic', tokenKeyFile: '/secret/token.key', tokenKeyFileSet: false, tokenTTLSeconds: 300 }, uploadTTLMs: 24 * H, quota: { repositoryBytes: 0, totalBytes: 0 } },
     },
     warnings: [],
     check: (c) => {
@@ -156,7 +156,7 @@ const ROWS: Row[] = [
       storage: { rootDirectory: '/srv/perch/data' },
       http: { port: 0, auth: { htpasswd: { path: '/srv/perch/auth/htpasswd' } } },
       perch: {
-        auth: { challenge: 'bearer', tokenKeyFile: '/srv/perch/auth/token.key', tokenTTLSeconds: 5400 },
+        auth: { challenge: 'bearer', tokenKeyFile: '/srv/perch/auth/token.key', tokenKeyFileSet: true, tokenTTLSeconds: 5400 },
         uploadTTLMs: 90 * 60_000,
         quota: { repositoryBytes: 500 * 2 ** 20, totalBytes: 10 * 2 ** 30 },
         tlsSelfSigned: { hosts: ['localhost', '127.0.0.1', 'registry.roost.local'] },

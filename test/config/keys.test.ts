@@ -137,7 +137,7 @@ describe('zot keys perch does not implement', () => {
 describe('the perch section', () => {
   it('has the documented defaults when absent', () => {
     expect(parse({}).config.perch).toEqual({
-      auth: { challenge: 'basic', tokenKeyFile: '/secret/token.key', tokenTTLSeconds: 300 },
+      auth: { challenge: 'basic', tokenKeyFile: '/secret/token.key', tokenKeyFileSet: false, tokenTTLSeconds: 300 },
       uploadTTLMs: 86_400_000,
       quota: { repositoryBytes: 0, totalBytes: 0 },
     });

@@ -31,7 +31,7 @@ export function testConfig(rootDirectory = '/nonexistent'): PerchConfig {
     storage: { rootDirectory, commit: false, dedupe: true, gc: false, gcDelayMs: 3_600_000, gcIntervalMs: 3_600_000, maxRepos: 0 },
     log: { level: 'error' },
     extensions: {},
-    perch: { auth: { challenge: 'basic', tokenKeyFile: '/nonexistent/token.key', tokenTTLSeconds: 300 }, uploadTTLMs: 86_400_000, quota: { repositoryBytes: 0, totalBytes: 0 } },
+    perch: { auth: { challenge: 'basic', tokenKeyFile: '/nonexistent/token.key', tokenKeyFileSet: true, tokenTTLSeconds: 300 }, uploadTTLMs: 86_400_000, quota: { repositoryBytes: 0, totalBytes: 0 } },
   };
 }
 

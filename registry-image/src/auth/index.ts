@@ -6,7 +6,8 @@
  * - http.auth.failDelay: seconds before a failed login is answered
  * - http.accessControl: zot's repository policies (policy.ts)
  * - perch.auth.challenge: "basic" (default) or "bearer" (tokens from /v2/token)
- * - perch.auth.tokenKeyFile, perch.auth.tokenTTL: the token signing key and token lifetime
+ * - perch.auth.tokenKeyFile, perch.auth.tokenTTL: the token signing key and token lifetime;
+ *   under Basic challenges with tokenKeyFile left out the key is optional (token-key-file.ts)
  *
  * Without http.auth.htpasswd nobody logs in: everyone is anonymous, allowed everything unless
  * http.accessControl says otherwise (zot's behaviour).
@@ -52,15 +53,22 @@ export async function createAuth(config: PerchConfig, log: Logger, options: Auth
   parts.readiness.push(() => store.readiness());
   parts.close.push(() => store.close());
 
-  const key = new TokenKeyFile(config.perch.auth.tokenKeyFile, log, pollIntervalMs);
+  const bearer = config.perch.auth.challenge === 'bearer';
+  const { tokenKeyFile, tokenKeyFileSet } = config.perch.auth;
+  // Basic login needs no key: at the default path, with none mounted, the token service is just off.
+  const key = new TokenKeyFile(tokenKeyFile, log, { pollIntervalMs, optional: !bearer && !tokenKeyFileSet });
   await key.start();
   parts.close.push(() => key.close());
-  const bearer = config.perch.auth.challenge === 'bearer';
   if (bearer) {
     // With Bearer challenges every client needs tokens: no key, not ready.
     parts.readiness.push(() => {
       const trouble = key.trouble();
       return trouble ? { ok: false, reason: trouble } : { ok: true };
+    });
+  } else if (key.absent()) {
+    log.info('the token service is off: no token key (Basic login needs none)', {
+      path: tokenKeyFile,
+      enable: `mount a key at ${tokenKeyFile} or set perch.auth.tokenKeyFile`,
     });
   } else if (key.unavailable()) {
     log.warn('the token service is off until the token key can be loaded (Basic login still works)', { problem: key.unavailable() });

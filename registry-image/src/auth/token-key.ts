@@ -11,7 +11,8 @@
  *
  * A missing file is created once, with 32 random bytes (base64url) and mode 0600, with an
  * exclusive create so two replicas starting together end up with the same key. In Kubernetes
- * the Secret volume is read-only and the Pulumi component provides the key instead.
+ * the Secret volume is read-only and the Pulumi component provides the key instead (in token
+ * mode; in Basic mode it provides none, and the token service is simply off: token-key-file.ts).
  */
 import { createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import { promises as fs } from 'node:fs';

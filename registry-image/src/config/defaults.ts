@@ -44,7 +44,7 @@ export function defaultConfig(cwd: string = process.cwd()): PerchConfig {
     log: { level: DEFAULTS.logLevel },
     extensions: {},
     perch: {
-      auth: { challenge: DEFAULTS.challenge, tokenKeyFile: DEFAULTS.tokenKeyFile, tokenTTLSeconds: DEFAULTS.tokenTTLSeconds },
+      auth: { challenge: DEFAULTS.challenge, tokenKeyFile: DEFAULTS.tokenKeyFile, tokenKeyFileSet: false, tokenTTLSeconds: DEFAULTS.tokenTTLSeconds },
       uploadTTLMs: DEFAULTS.uploadTTLMs,
       quota: { repositoryBytes: 0, totalBytes: 0 },
     },

@@ -15,10 +15,12 @@ export function readPerch(s: Section, cwd: string): Perch {
   const auth = s.section('auth');
   const tokenTTLMs = auth.duration('tokenTTL', { min: SECOND_MS }) ?? DEFAULTS.tokenTTLSeconds * SECOND_MS;
   const quota = s.section('quota');
+  const tokenKeyFile = auth.string('tokenKeyFile');
   const perch: Perch = {
     auth: {
       challenge: auth.oneOf('challenge', ['basic', 'bearer'], DEFAULTS.challenge),
-      tokenKeyFile: resolve(cwd, auth.string('tokenKeyFile', DEFAULTS.tokenKeyFile)),
+      tokenKeyFile: resolve(cwd, tokenKeyFile ?? DEFAULTS.tokenKeyFile),
+      tokenKeyFileSet: tokenKeyFile !== undefined,
       // JWT lifetimes are whole seconds (exp/iat are NumericDate).
       tokenTTLSeconds: Math.floor(tokenTTLMs / SECOND_MS),
     },

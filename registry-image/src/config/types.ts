@@ -95,6 +95,11 @@ export interface PerchConfig {
     auth: {
       challenge: 'basic' | 'bearer';
       tokenKeyFile: string;
+      /**
+       * Whether the config names tokenKeyFile. The default path may simply hold no key (a
+       * Basic registry then runs without a token service); a path someone chose must work.
+       */
+      tokenKeyFileSet: boolean;
       tokenTTLSeconds: number;
     };
     /** Upload sessions untouched this long are abandoned (GC purges them). */
