@@ -56,6 +56,11 @@ export interface ZotRegistryArgs {
   nodePort?: number;
   /** Wait for the load balancer's address during `pulumi up` (default true). */
   awaitLoadBalancer?: boolean;
+  /**
+   * How long `pulumi up` waits for the load balancer's address, in seconds (default 300); a
+   * cluster without a load-balancer controller never gives one, and the run then fails.
+   */
+  loadBalancerTimeout?: number;
   /** Host (or host:port) users reach the registry at; required for NodePort. */
   externalHost?: string;
   /** PVC size (default 10Gi). */

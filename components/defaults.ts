@@ -22,6 +22,7 @@ export const DEFAULTS = Object.freeze({
   serviceType: 'LoadBalancer',
   port: 5000,
   awaitLoadBalancer: true,
+  loadBalancerTimeout: 300,
   storageSize: '10Gi',
   allowDataLoss: false,
   username: 'roost-test',

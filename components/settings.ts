@@ -22,6 +22,7 @@ import {
   oneOf,
   portNumber,
   requestWithinLimit,
+  wholeNumber,
 } from './validators';
 import type { AuthMode, LogLevel } from './zot-config';
 
@@ -51,6 +52,8 @@ export interface RegistrySettings {
   port: number;
   nodePort?: number;
   awaitLoadBalancer: boolean;
+  /** Seconds `pulumi up` waits for a load-balancer address (and an Ingress's admission). */
+  loadBalancerTimeout: number;
   externalHost?: { host: string; port?: number };
   storageSize: string;
   storageClass?: string;
@@ -119,7 +122,8 @@ function resolveHttpRoute(route: HttpRouteArgs | undefined): HttpRouteArgs | und
   if (route.parentRefs.length === 0) {
     throw new ConfigError(
       'httpRouteParentRefs',
-      'is empty but httpRouteHost is set; name the Gateway to attach to, e.g. ["gateway-ns/my-gateway"]',
+      'is empty but httpRouteHost is set; name the Gateway to attach to, e.g. ["gateway-ns/my-gateway"] ' +
+        '(an HTTPRoute needs a Gateway API implementation and its CRDs in the cluster: gateway.networking.k8s.io/v1)',
     );
   }
   return {
@@ -225,6 +229,7 @@ export function resolveSettings(args: ZotRegistryArgs): RegistrySettings {
     serviceType,
     port,
     awaitLoadBalancer: args.awaitLoadBalancer ?? DEFAULTS.awaitLoadBalancer,
+    loadBalancerTimeout: wholeNumber('loadBalancerTimeout', args.loadBalancerTimeout ?? DEFAULTS.loadBalancerTimeout, 10, 3600),
     storageSize,
     allowDataLoss: args.allowDataLoss ?? DEFAULTS.allowDataLoss,
     username,

@@ -80,6 +80,7 @@ export function readStackConfig(config: ConfigReader): ZotRegistryArgs {
     port: int(config, 'port'),
     nodePort: int(config, 'nodePort'),
     awaitLoadBalancer: bool(config, 'awaitLoadBalancer'),
+    loadBalancerTimeout: int(config, 'loadBalancerTimeout'),
     externalHost: text(config, 'externalHost'),
     storageSize: text(config, 'storageSize'),
     storageClass: text(config, 'storageClass'),
@@ -117,6 +118,7 @@ export function readStackConfig(config: ConfigReader): ZotRegistryArgs {
   set('port', raw.port);
   set('nodePort', raw.nodePort);
   set('awaitLoadBalancer', raw.awaitLoadBalancer);
+  set('loadBalancerTimeout', raw.loadBalancerTimeout);
   set('externalHost', raw.externalHost);
   set('storageSize', raw.storageSize);
   set('storageClass', raw.storageClass);

@@ -37,6 +37,10 @@ export function oneOf<T extends string>(key: string, value: string, allowed: rea
 }
 
 export function portNumber(key: string, value: number, min = 1, max = 65535): number {
+  return wholeNumber(key, value, min, max);
+}
+
+export function wholeNumber(key: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new ConfigError(key, `${value} is out of range; use a whole number from ${min} to ${max}`);
   }

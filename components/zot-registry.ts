@@ -34,6 +34,20 @@ import { zotConfigText } from './zot-config';
 
 export const ZOT_REGISTRY_TYPE = 'roost:registry:ZotRegistry';
 
+/** Said with every HTTPRoute: without the CRDs the provider retries for a minute, then fails with "no matches for kind". */
+export const HTTP_ROUTE_NOTE =
+  'httpRouteHost needs the Gateway API CRDs (gateway.networking.k8s.io/v1, installed with a Gateway implementation such as ' +
+  'Envoy Gateway, Istio or Cilium); without them this HTTPRoute fails with "no matches for kind HTTPRoute": install them, or unset httpRouteHost';
+
+/** What `pulumi up` says while it waits for a load balancer's address. */
+export function loadBalancerWaitNote(seconds: number): string {
+  return (
+    `waiting up to ${seconds} s for the load balancer's address (awaitLoadBalancer true). A cluster without a load-balancer ` +
+    'controller (kind, k3d without its LB, bare metal without MetalLB) never gives one: there, set ' +
+    '`pulumi config set awaitLoadBalancer false` and `pulumi config set externalHost <node address>`, or use serviceType NodePort'
+  );
+}
+
 /** Length of a generated password: 32 letters and digits (~190 bits), safe in any shell. */
 const GENERATED_PASSWORD_LENGTH = 32;
 /** HMAC signing key for tokens: 32 random bytes, written as 64 hex characters. */
@@ -227,6 +241,10 @@ export class ZotRegistry extends pulumi.ComponentResource {
 
     // ── Service ────────────────────────────────────────────────────────────────────────
     const skipAwait = s.serviceType === 'LoadBalancer' && !s.awaitLoadBalancer;
+    // Waiting for an address is bounded (the provider's own limit is 10 minutes), and says up
+    // front what to do on a cluster that never gives one.
+    const awaitAddress = s.serviceType === 'LoadBalancer' && s.awaitLoadBalancer;
+    const addressWait = awaitAddress ? { customTimeouts: { create: `${s.loadBalancerTimeout}s`, update: `${s.loadBalancerTimeout}s` } } : {};
     this.service = new k8s.core.v1.Service(
       `${name}-service`,
       {
@@ -252,8 +270,9 @@ export class ZotRegistry extends pulumi.ComponentResource {
       },
       // A fixed node port stays taken until the old Service is gone (a namespace move
       // replaces it), so the old one goes first.
-      { parent: this, deleteBeforeReplace: s.nodePort !== undefined },
+      { parent: this, deleteBeforeReplace: s.nodePort !== undefined, ...addressWait },
     );
+    if (awaitAddress) pulumi.log.info(loadBalancerWaitNote(s.loadBalancerTimeout), this.service);
 
     // ── URLs ───────────────────────────────────────────────────────────────────────────
     this.registryUrl = pulumi
@@ -382,7 +401,7 @@ export class ZotRegistry extends pulumi.ComponentResource {
     if (s.httpRoute !== undefined) {
       const route = s.httpRoute;
       // Gateway API has no typed class in @pulumi/kubernetes: a CustomResource of the v1 kind.
-      new k8s.apiextensions.CustomResource(
+      const httpRoute = new k8s.apiextensions.CustomResource(
         `${name}-httproute`,
         {
           apiVersion: 'gateway.networking.k8s.io/v1',
@@ -396,6 +415,7 @@ export class ZotRegistry extends pulumi.ComponentResource {
         },
         parent,
       );
+      pulumi.log.info(HTTP_ROUTE_NOTE, httpRoute);
     }
     if (s.localRegistryHosting) {
       new k8s.core.v1.ConfigMap(
