@@ -5,10 +5,13 @@
 #   Debian packages: skopeo docker-registry apache2-utils buildah containerd runc ...
 #   Go-built clients into $PERCH_TOOLS/bin: helm3, helm4, crane, oras, regctl and the OCI
 #   conformance suite (`oci-conformance`), each at the version pinned below
+#   The cluster suite's tools into $PERCH_TOOLS/cluster: the Pulumi CLI, its Node.js language
+#   host and providers, and a one-node Kubernetes, built from Go modules by
+#   scripts/cluster/build.sh (~35 minutes the first time on 2 cores, then seconds)
 # A Go tool is rebuilt only when the module version recorded in the binary (`go version -m`)
 # differs from the pin, so changing a pin here is enough to upgrade it. Go keeps its module
 # and build caches under ~/go and ~/.cache/go-build, so a rebuild after the first is quick.
-# Usage: scripts/install-tools.sh [node|apt|go|all]   (default all)
+# Usage: scripts/install-tools.sh [node|apt|go|cluster|all]   (default all)
 set -euo pipefail
 TOOLS="${PERCH_TOOLS:-$HOME/.cache/perch-tools}"
 mkdir -p "$TOOLS/bin"
@@ -39,7 +42,8 @@ install_node() {
   echo "[install] node24: $("$NODE_BIN" --version)"
 }
 
-APT_PACKAGES=(skopeo docker-registry apache2-utils buildah containerd runc busybox-static chromium curl)
+APT_PACKAGES=(skopeo docker-registry apache2-utils buildah containerd runc busybox-static chromium curl
+  jq openssl iproute2 iptables containernetworking-plugins)
 install_apt() {
   local missing=() p
   for p in "${APT_PACKAGES[@]}"; do
@@ -93,6 +97,12 @@ install_go() {
   return $rc
 }
 
+install_cluster() {
+  command -v go >/dev/null || { echo "go is needed to build the Pulumi CLI and Kubernetes for the cluster suite: install Go (1.26 or newer) first" >&2; return 1; }
+  # From the project root: the provider versions come from ./package-lock.json.
+  (cd "$(dirname "$0")/.." && CLUSTER_TOOLS="$TOOLS/cluster" bash scripts/cluster/build.sh) || return 1
+}
+
 what=${1:-all}
 t_all=$SECONDS
 rc=0
@@ -100,8 +110,9 @@ case $what in
   node) step node24 install_node || rc=1 ;;
   apt) step apt install_apt || rc=1 ;;
   go) install_go || rc=1 ;;
-  all) step node24 install_node || rc=1; step apt install_apt || rc=1; install_go || rc=1 ;;
-  *) echo "usage: $0 [node|apt|go|all]" >&2; exit 2 ;;
+  cluster) step cluster install_cluster || rc=1 ;;
+  all) step node24 install_node || rc=1; step apt install_apt || rc=1; install_go || rc=1; step cluster install_cluster || rc=1 ;;
+  *) echo "usage: $0 [node|apt|go|cluster|all]" >&2; exit 2 ;;
 esac
 echo "[install] total: $((SECONDS - t_all))s$([ $rc -eq 0 ] || echo ', with failures (see above)')"
 exit $rc
