@@ -71,6 +71,16 @@ tsc_rc=0
 timed "type-check (tsc --noEmit -p .)" npx --no-install tsc --noEmit -p . || tsc_rc=$?
 
 # --- 3. vitest -------------------------------------------------------------------------------
+# The cluster suite takes its cluster down itself, even when a test fails; this catches the
+# case where vitest itself was killed (a timeout, Ctrl-C) before its afterAll ran.
+cluster_down() {
+  if compgen -G "${CLUSTER_RUN:-/tmp/perch-cluster}/*/run/*.pid" >/dev/null; then
+    echo "[test] stopping the cluster the cluster suite left running"
+    bash scripts/cluster/cluster.sh down >/dev/null 2>&1 || true
+  fi
+}
+trap cluster_down EXIT
+trap 'exit 143' TERM INT
 vitest_rc=0
 timed "vitest" npx --no-install vitest run --coverage \
   --reporter=default --reporter=json --outputFile.json="$ART/vitest.json" "$@" || vitest_rc=$?

@@ -21,7 +21,7 @@ mkdir -p "$B/root" "$B/runroot" "$B/tmp"
 t0=$(date +%s); say() { echo "== $* (+$(( $(date +%s) - t0 ))s)"; }
 
 # ── 1. the stand-in base's rootfs: the project's own cache entry if there is one ─────────────
-STANDIN=$(ls -d "$TOOLS"/standin-base/*/ 2>/dev/null | while read -r d; do [ -f "$d/complete" ] && echo "${d%/}"; done | head -1)
+STANDIN=$( (ls -d "$TOOLS"/standin-base/*/ 2>/dev/null || true) | while read -r d; do if [ -f "$d/complete" ]; then echo "${d%/}"; fi; done | head -1)
 if [ -z "$STANDIN" ]; then
   # Same layout as test/image/standin-base.ts, made with shell tools.
   [ -x "$NODE" ] || { echo "no Node 24 at $NODE (scripts/install-tools.sh node)" >&2; exit 1; }

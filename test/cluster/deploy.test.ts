@@ -172,7 +172,7 @@ describe('pulumi up on a real cluster', { timeout: 600_000 }, () => {
   });
 
   it('a second run changes nothing: preview --expect-no-changes passes', async () => {
-    const { result } = await stack.preview(['--expect-no-changes']);
+    const result = await stack.preview(['--expect-no-changes']);
     expect(result.code).toBe(0);
   });
 
@@ -194,7 +194,7 @@ describe('pulumi up on a real cluster', { timeout: 600_000 }, () => {
     const pod = await registryPod();
     const oldPassword = await stack.output('password', { showSecrets: true });
     await stack.set('password', 'Second-Passw0rd-for-the-suite', { secret: true });
-    const { steps } = await stack.preview();
+    const steps = await stack.plannedSteps();
     // The generated password gives way to the one set: its RandomPassword goes.
     expect(changes(steps)).toEqual(['delete zot-registry-password', 'update zot-registry-htpasswd', 'update zot-registry-seed-credentials']);
     await stack.up();
@@ -215,7 +215,7 @@ describe('pulumi up on a real cluster', { timeout: 600_000 }, () => {
       const before = await lasting();
       const pod = await registryPod();
       await stack.set(key, value);
-      const { steps } = await stack.preview();
+      const steps = await stack.plannedSteps();
       expect(changes(steps)).toEqual(['update zot-registry-config', 'update zot-registry-deployment']);
       await stack.up();
       expect(await lasting()).toEqual(before);
@@ -235,7 +235,7 @@ describe('pulumi up on a real cluster', { timeout: 600_000 }, () => {
   it('a new image tag rolls the pod onto it, and replaces nothing', async () => {
     const before = await lasting();
     await stack.set('registryImage', SECOND_IMAGE_TAG);
-    const { steps } = await stack.preview();
+    const steps = await stack.plannedSteps();
     expect(changes(steps)).toEqual(['update zot-registry-deployment']);
     await stack.up();
     expect(await lasting()).toEqual(before);
@@ -262,7 +262,7 @@ describe('pulumi up on a real cluster', { timeout: 600_000 }, () => {
       }
     }
     expect(await chartKept()).toBe(true);
-    const { result } = await stack.preview(['--expect-no-changes']);
+    const result = await stack.preview(['--expect-no-changes']);
     expect(result.code).toBe(0);
   });
 
@@ -276,8 +276,8 @@ describe('pulumi up on a real cluster', { timeout: 600_000 }, () => {
       const before = await lasting();
       await stack.set(key, value);
       const preview = await stack.preview([], { allowFailure: true });
-      expect(preview.result.code).not.toBe(0);
-      const said = preview.result.stdout + preview.result.stderr;
+      expect(preview.code).not.toBe(0);
+      const said = preview.stdout + preview.stderr;
       expect(said).toMatch(expected);
       expect(said).toContain('the PersistentVolumeClaim "zot-registry-data" in namespace "zot-registry"');
       expect(said).toContain('pulumi config set allowDataLoss true');
@@ -303,7 +303,7 @@ describe('pulumi up on a real cluster', { timeout: 600_000 }, () => {
 
   it('a configuration mistake stops the preview with the key and the fix, in plain text', async () => {
     await stack.set('serviceType', 'Ingress');
-    const { result } = await stack.preview([], { allowFailure: true });
+    const result = await stack.preview([], { allowFailure: true });
     const said = result.stdout + result.stderr;
     expect(result.code).not.toBe(0);
     expect(said).toContain('Invalid config "serviceType": "Ingress"');

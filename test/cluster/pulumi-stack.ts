@@ -71,16 +71,15 @@ export class PulumiStack {
     return this.pulumi(['up', ...this.stackArgs(), '--yes', '--skip-preview', '--diff'], { timeoutMs: UP_TIMEOUT_MS, ...options });
   }
 
-  /** `pulumi preview`, and what it would do to each resource (op by URN) from its JSON. */
-  async preview(extra: string[] = [], options: { allowFailure?: boolean } = {}): Promise<{ result: CommandResult; steps: PreviewStep[] }> {
-    const result = await this.pulumi(['preview', ...this.stackArgs(), '--json', ...extra], { timeoutMs: 180_000, ...options });
-    let steps: PreviewStep[] = [];
-    try {
-      steps = (JSON.parse(result.stdout) as { steps?: PreviewStep[] }).steps ?? [];
-    } catch {
-      // A refused preview prints its diagnostics; the caller reads result.
-    }
-    return { result, steps };
+  /** `pulumi preview` as a person reads it (plain text), e.g. to see why it was refused. */
+  preview(extra: string[] = [], options: { allowFailure?: boolean } = {}): Promise<CommandResult> {
+    return this.pulumi(['preview', ...this.stackArgs(), ...extra], { timeoutMs: 180_000, ...options });
+  }
+
+  /** What a preview would do to each resource (op and URN), from `pulumi preview --json`. */
+  async plannedSteps(): Promise<PreviewStep[]> {
+    const result = await this.pulumi(['preview', ...this.stackArgs(), '--json'], { timeoutMs: 180_000 });
+    return (JSON.parse(result.stdout) as { steps?: PreviewStep[] }).steps ?? [];
   }
 
   async output(name: string, options: { showSecrets?: boolean } = {}): Promise<string> {
