@@ -73,21 +73,8 @@ current-context: localkube
 EOF
 }
 
-running() { [ -f "$RUN/$1.pid" ] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
-
-launch() { # name args...
-  local name=$1; shift
-  if running "$name"; then echo "$name already running (pid $(cat "$RUN/$name.pid"))"; return 0; fi
-  setsid "$@" > "$LOG/$name.log" 2>&1 < /dev/null &
-  echo $! > "$RUN/$name.pid"
-  echo "started $name (pid $!, log $LOG/$name.log)"
-}
-
-wait_for() { # what seconds command...
-  local what=$1 n=$2; shift 2
-  for _ in $(seq 1 "$n"); do "$@" >/dev/null 2>&1 && return 0; sleep 1; done
-  die "$what not ready after ${n}s; see $LOG"
-}
+# shellcheck source=processes.sh
+source "$(dirname "$0")/processes.sh"
 
 start() {
   for b in etcd kube-apiserver; do [ -x "$BIN/$b" ] || die "$BIN/$b missing: run scripts/cluster/build.sh (or scripts/install-tools.sh cluster) first"; done
@@ -140,15 +127,7 @@ start() {
 }
 
 stop() {
-  for c in kube-scheduler kube-controller-manager kube-apiserver etcd; do
-    if running "$c"; then
-      pid=$(cat "$RUN/$c.pid"); kill "$pid"
-      for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-      kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
-      echo "stopped $c (pid $pid)"
-    fi
-    rm -f "$RUN/$c.pid"
-  done
+  for c in kube-scheduler kube-controller-manager kube-apiserver etcd; do stop_pid "$c"; done
 }
 
 status() {

@@ -33,19 +33,8 @@ CTL=${KUBECTL:-kubectl}
 export PATH=$BIN:$PATH
 
 die() { echo "node.sh: $*" >&2; exit 1; }
-running() { [ -f "$RUN/$1.pid" ] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
-launch() { # name args...
-  local name=$1; shift
-  if running "$name"; then echo "$name already running (pid $(cat "$RUN/$name.pid"))"; return 0; fi
-  setsid "$@" > "$LOG/$name.log" 2>&1 < /dev/null &
-  echo $! > "$RUN/$name.pid"
-  echo "started $name (pid $!, log $LOG/$name.log)"
-}
-wait_for() { # what seconds command...
-  local what=$1 n=$2; shift 2
-  for _ in $(seq 1 "$n"); do "$@" >/dev/null 2>&1 && return 0; sleep 1; done
-  die "$what not ready after ${n}s; see $LOG"
-}
+# shellcheck source=processes.sh
+source "$HERE/processes.sh"
 kc() { "$CTL" --kubeconfig "$KCFG" "$@"; }
 ctrk() { ctr --address "$SOCK" -n k8s.io "$@"; }
 
@@ -259,17 +248,6 @@ start() {
   kc uncordon "$NODE" >/dev/null   # stop cordons it; the Node object outlives the kubelet
   kc get nodes -o wide
   echo "export KUBECONFIG=$KCFG"
-}
-
-stop_pid() { # name [signal-wait-seconds]
-  local c=$1 pid
-  if running "$c"; then
-    pid=$(cat "$RUN/$c.pid"); kill "$pid"
-    for _ in $(seq 1 "${2:-20}"); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-    kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
-    echo "stopped $c (pid $pid)"
-  fi
-  rm -f "$RUN/$c.pid"
 }
 
 stop() {
