@@ -328,7 +328,8 @@ describe('awaitLoadBalancer on a cluster without a load-balancer controller', { 
     const lb = new PulumiStack('cluster-suite-lb', cluster);
     try {
       await lb.init();
-      await lb.setAll({ namespace: 'zot-registry-lb', serviceType: 'LoadBalancer', awaitLoadBalancer: 'true', loadBalancerTimeout: '30', seedCharts: '[]' });
+      await lb.setAll({ namespace: 'zot-registry-lb', serviceType: 'LoadBalancer', awaitLoadBalancer: 'true', loadBalancerTimeout: '30' });
+      await lb.set('seedCharts[0]', 'redis-test@1.0.0', { path: true });
       const started = Date.now();
       const up = await lb.up({ allowFailure: true });
       const seconds = (Date.now() - started) / 1000;

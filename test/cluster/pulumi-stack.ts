@@ -59,8 +59,10 @@ export class PulumiStack {
     rmSync(written);
   }
 
-  async set(key: string, value: string, options: { secret?: boolean } = {}): Promise<void> {
-    await this.pulumi(['config', 'set', ...this.stackArgs(), ...(options.secret ? ['--secret'] : []), key, '--', value]);
+  /** `pulumi config set [--secret] [--path] KEY VALUE`. */
+  async set(key: string, value: string, options: { secret?: boolean; path?: boolean } = {}): Promise<void> {
+    const flags = [...(options.secret ? ['--secret'] : []), ...(options.path ? ['--path'] : [])];
+    await this.pulumi(['config', 'set', ...this.stackArgs(), ...flags, key, '--', value]);
   }
 
   async setAll(values: Record<string, string>): Promise<void> {
