@@ -20,6 +20,7 @@ import { SEED_ENV, SEED_NAMESPACE } from 'perch/seed';
 import type { ZotRegistryArgs } from './args';
 import { restartChecksum } from './checksum';
 import { ConfigError } from './config-error';
+import { hintHook, HTTP_ROUTE_HINT, loadBalancerHint } from './failure-hints';
 import { CONFIG_FILE, HEALTH_PATHS, HTPASSWD_FILE, TOKEN_KEY_FILE } from './container-interface';
 import { htpasswdLine, htpasswdMatches, htpasswdText, passwordProblem, SALT_BYTES } from './htpasswd';
 import { commonLabels, selectorLabels } from './labels';
@@ -33,20 +34,6 @@ import { StorageGuard } from './storage-guard';
 import { zotConfigText } from './zot-config';
 
 export const ZOT_REGISTRY_TYPE = 'roost:registry:ZotRegistry';
-
-/** Said with every HTTPRoute: without the CRDs the provider retries for a minute, then fails with "no matches for kind". */
-export const HTTP_ROUTE_NOTE =
-  'httpRouteHost needs the Gateway API CRDs (gateway.networking.k8s.io/v1, installed with a Gateway implementation such as ' +
-  'Envoy Gateway, Istio or Cilium); without them this HTTPRoute fails with "no matches for kind HTTPRoute": install them, or unset httpRouteHost';
-
-/** What `pulumi up` says while it waits for a load balancer's address. */
-export function loadBalancerWaitNote(seconds: number): string {
-  return (
-    `waiting up to ${seconds} s for the load balancer's address (awaitLoadBalancer true). A cluster without a load-balancer ` +
-    'controller (kind, k3d without its LB, bare metal without MetalLB) never gives one: there, set ' +
-    '`pulumi config set awaitLoadBalancer false` and `pulumi config set externalHost <node address>`, or use serviceType NodePort'
-  );
-}
 
 /** Length of a generated password: 32 letters and digits (~190 bits), safe in any shell. */
 const GENERATED_PASSWORD_LENGTH = 32;
@@ -241,10 +228,16 @@ export class ZotRegistry extends pulumi.ComponentResource {
 
     // ── Service ────────────────────────────────────────────────────────────────────────
     const skipAwait = s.serviceType === 'LoadBalancer' && !s.awaitLoadBalancer;
-    // Waiting for an address is bounded (the provider's own limit is 10 minutes), and says up
-    // front what to do on a cluster that never gives one.
+    // Waiting for an address is bounded (the provider's own limit is 10 minutes), and a wait
+    // that runs out says what to set on a cluster that never gives one.
     const awaitAddress = s.serviceType === 'LoadBalancer' && s.awaitLoadBalancer;
-    const addressWait = awaitAddress ? { customTimeouts: { create: `${s.loadBalancerTimeout}s`, update: `${s.loadBalancerTimeout}s` } } : {};
+    const wait = `${s.loadBalancerTimeout}s`;
+    const addressWait: pulumi.CustomResourceOptions = awaitAddress
+      ? {
+          customTimeouts: { create: wait, update: wait },
+          hooks: { onError: [hintHook(`${name}-service-address`, loadBalancerHint(s.loadBalancerTimeout))] },
+        }
+      : {};
     this.service = new k8s.core.v1.Service(
       `${name}-service`,
       {
@@ -272,7 +265,6 @@ export class ZotRegistry extends pulumi.ComponentResource {
       // replaces it), so the old one goes first.
       { parent: this, deleteBeforeReplace: s.nodePort !== undefined, ...addressWait },
     );
-    if (awaitAddress) pulumi.log.info(loadBalancerWaitNote(s.loadBalancerTimeout), this.service);
 
     // ── URLs ───────────────────────────────────────────────────────────────────────────
     this.registryUrl = pulumi
@@ -401,7 +393,7 @@ export class ZotRegistry extends pulumi.ComponentResource {
     if (s.httpRoute !== undefined) {
       const route = s.httpRoute;
       // Gateway API has no typed class in @pulumi/kubernetes: a CustomResource of the v1 kind.
-      const httpRoute = new k8s.apiextensions.CustomResource(
+      new k8s.apiextensions.CustomResource(
         `${name}-httproute`,
         {
           apiVersion: 'gateway.networking.k8s.io/v1',
@@ -413,9 +405,8 @@ export class ZotRegistry extends pulumi.ComponentResource {
             rules: [{ backendRefs: [{ name: this.service.metadata.name, port: s.port }] }],
           },
         },
-        parent,
+        { parent: this, hooks: { onError: [hintHook(`${name}-httproute-crds`, HTTP_ROUTE_HINT)] } },
       );
-      pulumi.log.info(HTTP_ROUTE_NOTE, httpRoute);
     }
     if (s.localRegistryHosting) {
       new k8s.core.v1.ConfigMap(

@@ -9,10 +9,10 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import { describe, expect, it } from 'vitest';
+import { hintFor, HTTP_ROUTE_HINT, loadBalancerHint } from '../../components/failure-hints';
 import { guardProvider, storageLossProblem, type StorageGuardInputs } from '../../components/storage-guard';
 import { ZotRegistry } from '../../components/zot-registry';
-import { RecordingMocks } from './mocks';
-import { PROJECT, providerConfig, renderProgram } from './render';
+import { providerConfig, renderProgram, startMocks } from './render';
 
 const GUARD = 'pulumi-nodejs:dynamic/storage:StorageGuard';
 
@@ -36,7 +36,7 @@ describe('provider config', () => {
 
 /** Resource options the component gives its children, captured through a transformation. */
 async function childOptions(args: ConstructorParameters<typeof ZotRegistry>[1]): Promise<Map<string, pulumi.CustomResourceOptions>> {
-  await pulumi.runtime.setMocks(new RecordingMocks(), PROJECT, 'test', false);
+  await startMocks();
   const options = new Map<string, pulumi.CustomResourceOptions>();
   new ZotRegistry('zot-registry', args, {
     transformations: [
@@ -131,5 +131,38 @@ describe('storage guard: the verdict', () => {
     await expect(guardProvider.diff!('id', LOCATION, news)).resolves.toMatchObject({ changes: true, replaces: [] });
     await expect(guardProvider.update!('id', LOCATION, news)).resolves.toEqual({ outs: news });
     await expect(guardProvider.create(news)).resolves.toEqual({ id: 'registry/zot-registry-data', outs: news });
+  });
+});
+
+describe('failure hints', () => {
+  // The provider's own words when a LoadBalancer Service's wait runs out (pulumi-kubernetes
+  // pkg/await/service.go), and when a kind has no CRD.
+  const TIMED_OUT = [
+    'resource "urn:...:Service::zot-registry-service" was successfully created, but the Kubernetes API server reported that it failed to fully initialize or become live: \'zot-registry-service\' timed out waiting to be Ready',
+    'Service was not allocated an IP address; does your cloud provider support this?',
+  ];
+
+  it('a load-balancer wait that ran out is told what to set', () => {
+    const message = hintFor(loadBalancerHint(30), TIMED_OUT.slice(0, 1))!;
+    expect(message).toContain('not ready in 30 s (loadBalancerTimeout)');
+    expect(hintFor(loadBalancerHint(30), TIMED_OUT.slice(1))).toBe(message);
+    expect(message).toContain('pulumi config set awaitLoadBalancer false');
+    expect(message).toContain('externalHost');
+    expect(hintFor(loadBalancerHint(30), ['Service does not target any Pods.'])).toBeUndefined();
+  });
+
+  it('an HTTPRoute without the Gateway API CRDs is told to install them', () => {
+    expect(hintFor(HTTP_ROUTE_HINT, ['no matches for kind "HTTPRoute" in version "gateway.networking.k8s.io/v1"'])).toContain('Gateway API CRDs');
+    expect(hintFor(HTTP_ROUTE_HINT, ['admission webhook denied the request'])).toBeUndefined();
+  });
+
+  it('the component hooks them where they apply, and only there', async () => {
+    const waiting = await childOptions({ serviceType: 'LoadBalancer', httpRoute: { host: 'r.example.com', parentRefs: [{ name: 'gw' }] } });
+    expect(waiting.get('zot-registry-service')!.customTimeouts).toEqual({ create: '300s', update: '300s' });
+    expect(waiting.get('zot-registry-service')!.hooks!.onError!.map((h) => h.name)).toEqual(['zot-registry-service-address']);
+    expect(waiting.get('zot-registry-httproute')!.hooks!.onError!.map((h) => h.name)).toEqual(['zot-registry-httproute-crds']);
+    const notWaiting = await childOptions({ serviceType: 'LoadBalancer', awaitLoadBalancer: false, externalHost: '10.0.0.106' });
+    expect(notWaiting.get('zot-registry-service')!.hooks).toBeUndefined();
+    expect(notWaiting.get('zot-registry-service')!.customTimeouts).toBeUndefined();
   });
 });
