@@ -25,6 +25,7 @@ case "${1:-}" in
     rc=0
     bash "$HERE/node.sh" stop || rc=$?
     bash "$HERE/control-plane.sh" reset || rc=$?
+    rm -rf "$RUN/volumes"   # the hostPath volumes the suite (or you) made for claims
     exit $rc
     ;;
   status)

@@ -40,7 +40,9 @@ ctrk() { ctr --address "$SOCK" -n k8s.io "$@"; }
 
 certs() {
   local d=$R/pki; mkdir -p "$d"
-  [ -f "$d/kubelet-client.crt" ] && [ "$(cat "$d/node-name" 2>/dev/null)" = "$NODE" ] && return 0
+  # Reuse them only for the same node name and the same control plane (reset makes a new CA).
+  [ -f "$d/kubelet-client.crt" ] && [ "$(cat "$d/node-name" 2>/dev/null)" = "$NODE" ] &&
+    openssl verify -CAfile "$PKI2/ca.crt" "$d/kubelet-client.crt" >/dev/null 2>&1 && return 0
   printf 'extendedKeyUsage=clientAuth\n' > "$d/client.ext"
   client() { # file CN O
     openssl req -newkey rsa:2048 -nodes -keyout "$d/$1.key" -out "$d/$1.csr" -subj "/O=$3/CN=$2" 2>/dev/null

@@ -14,7 +14,7 @@
  * with `pulumi` and its plugins on PATH and the image (perch:<version> and perch:<version>-b,
  * the same image under a second tag) already on the nodes.
  */
-import { existsSync, mkdirSync, chownSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import perchPackage from 'perch/package.json';
 import { REGISTRY_UID } from '../../components/container-interface';
@@ -120,7 +120,9 @@ export async function startCluster(): Promise<ClusterUnderTest> {
     local: true,
     addVolume: async (name, size) => {
       // hostPath ignores fsGroup: the folder must belong to the registry's user.
+      // Empty, whatever an earlier run left there.
       const path = join(RUN, 'volumes', name);
+      rmSync(path, { recursive: true, force: true });
       mkdirSync(path, { recursive: true });
       chownSync(path, REGISTRY_UID, REGISTRY_UID);
       await kubectl.apply({

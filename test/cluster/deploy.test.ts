@@ -8,15 +8,19 @@
  * delete the stored images is refused; `pulumi destroy` removes what the stack made, and only
  * that. The tests run in order against one stack, as a user's runs would.
  */
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEED_CHARTS } from 'perch/seed';
 import { selectorLabels } from '../../components/labels';
 import { seedJobName } from '../../components/names';
 import { HELMS, makeHelmHome, type HelmHome, type HelmVersion } from '../seed/seed-helpers';
 import { IMAGE, SECOND_IMAGE_TAG, startCluster, type ClusterUnderTest } from './cluster';
+import { request } from './http';
 import { jobComplete, podReady, type KubeObject } from './kubectl';
 import { changes, PulumiStack } from './pulumi-stack';
 
+const ARTIFACTS = resolve(__dirname, '..', 'artifacts', 'cluster');
 const NAMESPACE = 'zot-registry';
 const NODE_PORT = 30500;
 const REGISTRY_SELECTOR = Object.entries(selectorLabels('zot-registry', 'registry'))
@@ -48,14 +52,13 @@ async function eventually<T>(what: string, check: () => Promise<T | undefined>, 
 async function chartKept(): Promise<boolean> {
   const password = await stack.output('password', { showSecrets: true });
   const manifest = (authorization: string) =>
-    fetch(`${url}/v2/kept/redis-test/manifests/1.0.0`, { headers: { authorization, accept: 'application/vnd.oci.image.manifest.v1+json' } });
-  let response = await manifest(basic('roost-test', password));
-  if (response.status === 401) {
-    const token = await fetch(`${url}/v2/token?service=${host}&scope=repository:kept/redis-test:pull`, { headers: { authorization: basic('roost-test', password) } });
-    response = await manifest(`Bearer ${((await token.json()) as { token: string }).token}`);
+    request(`${url}/v2/kept/redis-test/manifests/1.0.0`, { headers: { authorization, accept: 'application/vnd.oci.image.manifest.v1+json' } });
+  let answer = await manifest(basic('roost-test', password));
+  if (answer.status === 401) {
+    const token = await request(`${url}/v2/token?service=${host}&scope=repository:kept/redis-test:pull`, { headers: { authorization: basic('roost-test', password) } });
+    answer = await manifest(`Bearer ${(JSON.parse(token.body) as { token: string }).token}`);
   }
-  await response.arrayBuffer();
-  return response.status === 200;
+  return answer.status === 200;
 }
 
 function stackConfigFile(): string {
@@ -68,6 +71,17 @@ async function registryPod(): Promise<KubeObject> {
   );
   expect(pods, 'one registry pod').toHaveLength(1);
   return pods[0]!;
+}
+
+/**
+ * The registry Pod after a restart: ready, and answering through the NodePort (kube-proxy
+ * follows the new endpoint a moment after the rollout).
+ */
+async function restartedPod(): Promise<KubeObject> {
+  return eventually('the new registry pod ready and answering on the node port', async () => {
+    const pod = await registryPod();
+    return podReady(pod) && (await status('/readyz')) === 200 ? pod : undefined;
+  });
 }
 
 /** The UIDs of what must never be replaced by an ordinary change. */
@@ -89,9 +103,7 @@ function basic(user: string, password: string): string {
 }
 
 async function status(path: string, authorization?: string): Promise<number> {
-  const response = await fetch(`${url}${path}`, { headers: authorization ? { authorization } : {} });
-  await response.arrayBuffer();
-  return response.status;
+  return (await request(`${url}${path}`, { headers: authorization ? { authorization } : {} })).status;
 }
 
 /** `helm registry login` exactly as the stack's helmLoginCommand says, with the password on stdin. */
@@ -163,8 +175,10 @@ describe('pulumi up on a real cluster', { timeout: 600_000 }, () => {
         await pullEverySeededChart(home, helm);
         const dir = home.folder('multi');
         await home.helm(helm, ['pull', `oci://${host}/roost-test/multi-chart`, '--version', '1.0.0', '--plain-http', '--untar', '--untardir', dir]);
-        const build = await home.helm(helm, ['dependency', 'build', `${dir}/multi-chart`, '--plain-http']);
-        expect(build.stdout + build.stderr).toMatch(/nginx-test/);
+        // Without the vendored copies, build must fetch both from the registry, via registryHost.
+        rmSync(join(dir, 'multi-chart', 'charts'), { recursive: true });
+        await home.helm(helm, ['dependency', 'build', join(dir, 'multi-chart'), '--plain-http']);
+        expect(readdirSync(join(dir, 'multi-chart', 'charts')).sort()).toEqual(['nginx-test-1.1.0.tgz', 'redis-test-1.0.0.tgz']);
       } finally {
         home.remove();
       }
@@ -219,16 +233,15 @@ describe('pulumi up on a real cluster', { timeout: 600_000 }, () => {
       expect(changes(steps)).toEqual(['update zot-registry-config', 'update zot-registry-deployment']);
       await stack.up();
       expect(await lasting()).toEqual(before);
-      const after = await registryPod();
+      const after = await restartedPod();
       expect(after.metadata.uid).not.toBe(pod.metadata.uid);
-      expect(podReady(after)).toBe(true);
       expect(await chartKept()).toBe(true);
     });
   }
 
   it('with anonymousRead, anyone pulls and nobody anonymous pushes', async () => {
     expect(await status('/v2/roost-test/nginx-test/tags/list')).toBe(200);
-    const push = await fetch(`${url}/v2/anonymous/blobs/uploads/`, { method: 'POST' });
+    const push = await request(`${url}/v2/anonymous/blobs/uploads/`, { method: 'POST' });
     expect(push.status).toBe(401);
   });
 
@@ -239,7 +252,7 @@ describe('pulumi up on a real cluster', { timeout: 600_000 }, () => {
     expect(changes(steps)).toEqual(['update zot-registry-deployment']);
     await stack.up();
     expect(await lasting()).toEqual(before);
-    expect((await registryPod()).spec.containers[0].image).toBe(SECOND_IMAGE_TAG);
+    expect((await restartedPod()).spec.containers[0].image).toBe(SECOND_IMAGE_TAG);
     expect(await chartKept()).toBe(true);
   });
 
@@ -249,8 +262,9 @@ describe('pulumi up on a real cluster', { timeout: 600_000 }, () => {
     await stack.set('authMode', 'token');
     await stack.up();
     expect(await lasting()).toEqual(before);
-    const challenge = await fetch(`${url}/v2/`);
-    expect(challenge.headers.get('www-authenticate')).toMatch(/^Bearer realm="[^"]+\/v2\/token"/);
+    await restartedPod();
+    const challenge = await request(`${url}/v2/`);
+    expect(challenge.headers['www-authenticate']).toMatch(/^Bearer realm="[^"]+\/v2\/token"/);
     expect(await stack.output('tokenEndpoint')).toBe(`${url}/v2/token`);
     for (const helm of HELMS) {
       const home = makeHelmHome();
@@ -296,8 +310,8 @@ describe('pulumi up on a real cluster', { timeout: 600_000 }, () => {
     await stack.up();
     const service = (await cluster.kubectl.get('service', 'zot-registry-service', 'zot-registry-moved'))!;
     expect(service.spec.ports[0].nodePort).toBe(NODE_PORT);
-    expect(await cluster.kubectl.get('namespace', NAMESPACE)).toBeUndefined();
-    expect(await status('/readyz')).toBe(200);
+    await eventually('the old namespace gone', async () => ((await cluster.kubectl.get('namespace', NAMESPACE)) === undefined ? true : undefined));
+    await eventually('the moved registry answering on the same node port', async () => ((await status('/readyz')) === 200 ? true : undefined));
     await stack.set('allowDataLoss', 'false');
   });
 
@@ -337,6 +351,8 @@ describe('awaitLoadBalancer on a cluster without a load-balancer controller', { 
       // The Deployment's rollout, then the 30 s bound: far from the provider's 10 minutes.
       expect(seconds).toBeLessThan(240);
       const said = up.stdout + up.stderr;
+      mkdirSync(ARTIFACTS, { recursive: true });
+      writeFileSync(join(ARTIFACTS, 'await-load-balancer-up.log'), said);
       expect(said).toContain('pulumi config set awaitLoadBalancer false');
       expect(said).toContain('externalHost');
     } finally {

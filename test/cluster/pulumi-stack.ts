@@ -42,7 +42,7 @@ export class PulumiStack {
 
   /** Any pulumi command, in the project root, against this stack. */
   pulumi(args: string[], options: { allowFailure?: boolean; timeoutMs?: number; input?: string } = {}): Promise<CommandResult> {
-    return runCommand('pulumi', [...args, '--non-interactive'], { cwd: ROOT, env: this.env, timeoutMs: 120_000, ...options });
+    return runCommand('pulumi', ['--non-interactive', ...args], { cwd: ROOT, env: this.env, timeoutMs: 120_000, ...options });
   }
 
   private stackArgs(): string[] {
