@@ -1,6 +1,8 @@
 /**
  * ZotRegistry: the whole registry on Kubernetes as one Pulumi component.
  *
+ *   StorageGuard (refuses a change that would delete the stored images; components/storage-guard.ts)
+ *     │ the namespace name
  *   Namespace ─┬─ ConfigMap (config.json) ─────────────┐
  *              ├─ Secret htpasswd (bcrypt) ───────────┐ │
  *              ├─ Secret token key (token mode) ─────┐│ │
@@ -11,7 +13,8 @@
  *              │                                Deployment is ready)
  *              └─ optional: Ingress, HTTPRoute, kube-public/local-registry-hosting
  *
- * All configuration is checked (components/settings.ts) before any child is created.
+ * All configuration is checked (components/settings.ts) before any child is created. What a
+ * second `pulumi up` does to each of these is in docs/pulumi.md "What changes do".
  */
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
