@@ -33,13 +33,14 @@ let stack: PulumiStack;
 let url: string;
 let host: string;
 
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
+/** Polls `check` until it gives a value other than undefined or false, and returns that value. */
+async function eventually<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 120_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const value = await check();
-      if (value !== undefined) return value;
+      if (value !== undefined && value !== false) return value;
     } catch (err) {
       last = err;
     }
@@ -59,10 +60,6 @@ async function chartKept(): Promise<boolean> {
     answer = await manifest(`Bearer ${(JSON.parse(token.body) as { token: string }).token}`);
   }
   return answer.status === 200;
-}
-
-function stackConfigFile(): string {
-  return stack.configFilePath;
 }
 
 async function registryPod(): Promise<KubeObject> {
@@ -214,7 +211,7 @@ describe('pulumi up on a real cluster', { timeout: 600_000 }, () => {
     await stack.up();
     expect(await lasting()).toEqual(before);
     // The kubelet refreshes the mounted Secret on its sync; perch polls the file.
-    await eventually('the new password accepted', async () => ((await status('/v2/', basic('roost-test', 'Second-Passw0rd-for-the-suite'))) === 200 ? true : undefined), 180_000);
+    await eventually('the new password accepted', async () => (await status('/v2/', basic('roost-test', 'Second-Passw0rd-for-the-suite'))) === 200, 180_000);
     expect(await status('/v2/', basic('roost-test', oldPassword))).toBe(401);
     const after = await registryPod();
     expect(after.metadata.uid).toBe(pod.metadata.uid);
@@ -295,11 +292,11 @@ describe('pulumi up on a real cluster', { timeout: 600_000 }, () => {
       expect(said).toMatch(expected);
       expect(said).toContain('the PersistentVolumeClaim "zot-registry-data" in namespace "zot-registry"');
       expect(said).toContain('pulumi config set allowDataLoss true');
-      const up = await stack.pulumi(['up', '--stack', stack.name, '--config-file', stackConfigFile(), '--yes'], { allowFailure: true, timeoutMs: 180_000 });
+      const up = await stack.up({ preview: true, allowFailure: true, timeoutMs: 180_000 });
       expect(up.code).not.toBe(0);
       expect(await lasting()).toEqual(before);
       expect(await chartKept()).toBe(true);
-      await stack.pulumi(['config', 'rm', '--stack', stack.name, '--config-file', stackConfigFile(), key]);
+      await stack.unset(key);
       if (key === 'namespace') await stack.set('namespace', NAMESPACE);
     });
   }
@@ -310,8 +307,8 @@ describe('pulumi up on a real cluster', { timeout: 600_000 }, () => {
     await stack.up();
     const service = (await cluster.kubectl.get('service', 'zot-registry-service', 'zot-registry-moved'))!;
     expect(service.spec.ports[0].nodePort).toBe(NODE_PORT);
-    await eventually('the old namespace gone', async () => ((await cluster.kubectl.get('namespace', NAMESPACE)) === undefined ? true : undefined));
-    await eventually('the moved registry answering on the same node port', async () => ((await status('/readyz')) === 200 ? true : undefined));
+    await eventually('the old namespace gone', async () => (await cluster.kubectl.get('namespace', NAMESPACE)) === undefined);
+    await eventually('the moved registry answering on the same node port', async () => (await status('/readyz')) === 200);
     await stack.set('allowDataLoss', 'false');
   });
 

@@ -18,10 +18,6 @@ const UP_TIMEOUT_MS = 420_000;
 export class PulumiStack {
   private readonly dir: string;
   private readonly configFile: string;
-  /** The stack's config file (`--config-file`), for commands this class does not wrap. */
-  get configFilePath(): string {
-    return this.configFile;
-  }
   readonly env: NodeJS.ProcessEnv;
 
   constructor(
@@ -69,8 +65,15 @@ export class PulumiStack {
     for (const [key, value] of Object.entries(values)) await this.set(key, value);
   }
 
-  up(options: { allowFailure?: boolean; timeoutMs?: number } = {}): Promise<CommandResult> {
-    return this.pulumi(['up', ...this.stackArgs(), '--yes', '--skip-preview', '--diff'], { timeoutMs: UP_TIMEOUT_MS, ...options });
+  /** `pulumi config rm KEY`: back to Pulumi.yaml's default. */
+  async unset(key: string): Promise<void> {
+    await this.pulumi(['config', 'rm', ...this.stackArgs(), key]);
+  }
+
+  /** `pulumi up --yes`, without its preview unless `preview` (as a user who reads it first). */
+  up(options: { allowFailure?: boolean; timeoutMs?: number; preview?: boolean } = {}): Promise<CommandResult> {
+    const { preview, ...run } = options;
+    return this.pulumi(['up', ...this.stackArgs(), '--yes', ...(preview ? [] : ['--skip-preview']), '--diff'], { timeoutMs: UP_TIMEOUT_MS, ...run });
   }
 
   /** `pulumi preview` as a person reads it (plain text), e.g. to see why it was refused. */
