@@ -282,6 +282,18 @@ describe('manifests, tags, referrers, catalog', () => {
     expect(res.status).toBe(400);
     expect(await errorCode(res)).toBe('TAG_INVALID');
   });
+  it('GET and HEAD of a reference that is neither a tag nor a digest 404 MANIFEST_UNKNOWN, as distribution and zot answer', async () => {
+    for (const reference of ['-bad', 'sha256:short', 'md5:' + 'a'.repeat(32), 'x'.repeat(129), 'sha256:' + 'A'.repeat(64)]) {
+      const get = await fetch(`${base}/v2/m/bad/manifests/${encodeURIComponent(reference)}`);
+      expect(get.status, reference).toBe(404);
+      expect(await errorCode(get)).toBe('MANIFEST_UNKNOWN');
+      const head = await fetch(`${base}/v2/m/bad/manifests/${encodeURIComponent(reference)}`, { method: 'HEAD' });
+      expect(head.status, reference).toBe(404);
+    }
+    const del = await fetch(`${base}/v2/m/bad/manifests/-bad`, { method: 'DELETE' });
+    expect(del.status).toBe(400);
+    expect(await errorCode(del)).toBe('TAG_INVALID');
+  });
   it('index with children, nested', async () => {
     const a = await pushImage(base, 'm/idx', 'a', [Buffer.from('amd64')]);
     const index = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: a.digest, size: a.manifest.length }] });

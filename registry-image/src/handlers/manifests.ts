@@ -10,9 +10,23 @@ import { storageUsage } from '../quota/usage';
 import type { StoredManifest } from '../storage/types';
 import { referenceParam, repositoryParam } from './validate';
 
+/**
+ * A reference that is neither a tag nor a digest names no manifest: GET and HEAD answer 404
+ * MANIFEST_UNKNOWN, as distribution and zot do (clients probe such names, and read a 400 as a
+ * broken registry). PUT and DELETE still refuse it as invalid (400).
+ */
+function lookupReference(reference: string, name: string): { digest?: string; tag?: string } {
+  try {
+    return referenceParam(reference);
+  } catch (err) {
+    if (err instanceof RegistryError) throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${JSON.stringify(reference)} is not in ${name}: it is neither a tag nor a digest`);
+    throw err;
+  }
+}
+
 async function resolveManifest(ctx: RequestContext, name: string, reference: string): Promise<StoredManifest> {
   const { store } = ctx.parts;
-  const ref = referenceParam(reference);
+  const ref = lookupReference(reference, name);
   const digest = ref.digest ?? (await store.resolveTag(name, ref.tag!));
   const manifest = digest ? await store.getManifest(name, digest) : null;
   if (!manifest) throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference} is not in ${name}`);
