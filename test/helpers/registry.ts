@@ -10,7 +10,8 @@ import { once } from 'node:events';
 import { tempDir } from './temp-dir';
 
 export const REPO_ROOT = resolve(__dirname, '../..');
-export const PERCH_BUNDLE = join(REPO_ROOT, 'registry-image/dist/perch.js');
+/** PERCH_TEST_BUNDLE runs the suites against another build (an older commit's, to see a test fail without a fix). */
+export const PERCH_BUNDLE = process.env.PERCH_TEST_BUNDLE ?? join(REPO_ROOT, 'registry-image/dist/perch.js');
 
 export interface RunningRegistry {
   /** e.g. http://127.0.0.1:41234 */

@@ -2,7 +2,8 @@
  * GET /health, the report for people: its checks from the bundled server, a storage root made
  * unwritable (its tmp/ folder replaced by a file, which stops root too), and in-process with
  * injected sources: a nearly full disk, GC history, certificates near and past expiry, an
- * htpasswd file that cannot be loaded.
+ * htpasswd file that cannot be loaded. A store with no space left: what pushes and /readyz
+ * answer (test/reliability/full-disk.test.ts fills a real disk).
  */
 import type { StatsFs } from 'node:fs';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,9 +15,12 @@ import type { Auth } from '../../registry-image/src/auth/types';
 import type { PerchConfig } from '../../registry-image/src/config/types';
 import type { GcReport } from '../../registry-image/src/gc/report';
 import { healthReportRoute, type HealthReport, type HealthSources } from '../../registry-image/src/handlers/health-report';
+import { NoSpaceWatch, REFUSAL_MEMORY_MS } from '../../registry-image/src/handlers/storage-space';
+import type { RequestEvent } from '../../registry-image/src/http/hooks';
 import { silentLogger } from '../../registry-image/src/log';
 import { createRegistry } from '../../registry-image/src/server';
 import { MemoryStore } from '../../registry-image/src/storage/memory-store';
+import { StorageError } from '../../registry-image/src/storage/types';
 import { allowAll, testConfig } from '../helpers/in-process';
 import { startRegistry, type RunningRegistry } from '../helpers/registry';
 import { tempDir } from '../helpers/temp-dir';
@@ -142,6 +146,40 @@ describe('the report\'s checks, from injected sources', () => {
     expect(check(full.body, 'disk').status).toBe('fail');
   });
 
+  it('disk: full under 1 MiB free, whatever the percentage', async () => {
+    const tiny = async () => ({ type: 0, bsize: 4096, blocks: 1024, bfree: 100, bavail: 100, files: 0, ffree: 0 }) as StatsFs;
+    const { status, body } = await reportWith({ statfs: tiny });
+    expect(status).toBe(503);
+    expect(check(body, 'disk')).toMatchObject({ status: 'fail', full: true, freeBytes: 409_600, message: expect.stringMatching(/^full: 400 KiB free, pushes are refused \(507\)/) });
+    const noInodes = async () => ({ type: 0, bsize: 4096, blocks: (100 * GB) / 4096, bfree: (50 * GB) / 4096, bavail: (50 * GB) / 4096, files: 1000, ffree: 0 }) as StatsFs;
+    expect(check((await reportWith({ statfs: noInodes })).body, 'disk')).toMatchObject({ status: 'fail', full: true, freeInodes: 0, message: expect.stringMatching(/^full: no inode left/) });
+  });
+
+  it('disk: a push refused for lack of space fails it until a write is stored, or for ten minutes', async () => {
+    let now = Date.now();
+    const space = new NoSpaceWatch(() => now);
+    const answered = (method: string, status: number) => space.requestFinished({ method, status } as RequestEvent);
+    const disk = async () => check((await reportWith({ space, now: () => now })).body, 'disk');
+
+    answered('POST', 507);
+    const refusedAt = new Date(now).toISOString();
+    expect(await disk()).toMatchObject({ status: 'fail', full: true, lastRefusedAt: refusedAt, freePercent: 50, message: expect.stringContaining('a push was refused for lack of space') });
+    answered('GET', 200);
+    answered('POST', 202); // a session started: nothing stored yet
+    expect((await disk()).status).toBe('fail');
+    answered('PATCH', 202); // a chunk stored
+    expect(await disk()).toMatchObject({ status: 'ok', message: '50% free' });
+
+    answered('PUT', 507);
+    expect((await disk()).status).toBe('fail');
+    answered('PUT', 201); // a blob or manifest stored
+    expect((await disk()).status).toBe('ok');
+
+    answered('PATCH', 507);
+    now += REFUSAL_MEMORY_MS;
+    expect((await disk()).status).toBe('ok');
+  });
+
   it('gc: off unless it runs here; the last run with what it freed; warn when runs stopped finishing', async () => {
     const off = await reportWith({});
     expect(check(off.body, 'gc')).toMatchObject({ status: 'off', message: 'storage.gc is false' });
@@ -187,5 +225,53 @@ describe('the report\'s checks, from injected sources', () => {
     expect(res.status).toBe(503);
     expect(check(res.body, 'auth')).toMatchObject({ status: 'fail', message: 'htpasswd file cannot be read (ENOENT)' });
     expect(check(res.body, 'auth').htpasswdModifiedAt).toBeUndefined();
+  });
+});
+
+describe('a store with no space left, in process', () => {
+  /** A MemoryStore that refuses writes as a full disk does: a system error, or the store's own NoSpace. */
+  class FullStore extends MemoryStore {
+    override async checkWritable(): Promise<void> {
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    }
+    override async putManifest(): Promise<void> {
+      throw new StorageError('NoSpace', 'no room');
+    }
+    override async appendUpload(): Promise<never> {
+      throw Object.assign(new Error('EDQUOT: disk quota exceeded, write'), { code: 'EDQUOT' });
+    }
+  }
+
+  let url: string;
+  let close: () => Promise<void>;
+  beforeAll(async () => {
+    const store = new FullStore();
+    await store.init();
+    const registry = createRegistry({ config: testConfig(), store, auth: allowAll, log: silentLogger });
+    const server = createServer(registry.handle);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    close = () => new Promise((resolve) => server.close(() => resolve()));
+  });
+  afterAll(() => close());
+
+  it('pushes answer 507 UNAVAILABLE "no space left", never 500', async () => {
+    const layer = Buffer.from('layer bytes');
+    const manifest = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [] });
+    const refusals = [
+      await send(`${url}/v2/a/blobs/uploads/?digest=sha256:${'0'.repeat(64)}`, { method: 'POST', body: layer }),
+      await send(`${url}/v2/a/manifests/v1`, { method: 'PUT', body: manifest, headers: { 'Content-Type': 'application/vnd.oci.image.index.v1+json' } }),
+    ];
+    for (const res of refusals) {
+      expect(res.status).toBe(507);
+      const body = JSON.parse(res.body.toString());
+      expect(body.errors).toEqual([{ code: 'UNAVAILABLE', message: expect.stringMatching(/^no space left on the registry's storage: .*free space or grow the volume, then push again$/) }]);
+    }
+  });
+
+  it('GET /readyz 200: ready, and says the storage is full', async () => {
+    const res = await send(`${url}/readyz`);
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body.toString())).toEqual({ status: 'ok', storage: 'full', warnings: [expect.stringMatching(/^storage is full \(a probe write was refused\)/)] });
   });
 });

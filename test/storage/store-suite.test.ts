@@ -2,7 +2,7 @@
  * One storage suite, run against every backend (distribution's "testsuites" idea):
  * whatever passes here may sit under the HTTP handlers.
  */
-import { lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -253,6 +253,55 @@ describe('FsStore specifics', () => {
     expect(await text(await second.openBlob(sha256('before after')))).toBe('before after');
   });
 
+  describe('after a kill in the middle of a chunk, the session is what was acknowledged', () => {
+    /** Two acknowledged chunks, then the start of a third that a kill -9 cut short: its bytes are in the file, no answer went out. */
+    async function killedMidChunk(root: string) {
+      const first = new FsStore(root);
+      await first.init();
+      const s = await first.startUpload('r');
+      await first.appendUpload('r', s.id, 0, Readable.from([Buffer.from('one ')]));
+      await first.appendUpload('r', s.id, 4, Readable.from([Buffer.from('two ')]));
+      appendFileSync(join(root, 'uploads', s.id), 'thr');
+      const restarted = new FsStore(root);
+      await restarted.init();
+      return { id: s.id, restarted };
+    }
+
+    it('cuts the unacknowledged tail, so the client asking for its offset continues from there', async () => {
+      const root = tempDir('perch-store-');
+      const { id, restarted } = await killedMidChunk(root);
+      expect((await restarted.getUpload('r', id)).size).toBe(8);
+      expect(statSync(join(root, 'uploads', id)).size).toBe(8);
+      await restarted.appendUpload('r', id, 8, Readable.from([Buffer.from('three')]));
+      await restarted.finishUpload('r', id, sha256('one two three'));
+      expect(await text(await restarted.openBlob(sha256('one two three')))).toBe('one two three');
+    });
+
+    it('takes the resend of the last acknowledged chunk (its answer may have been lost), and refuses any other offset', async () => {
+      const root = tempDir('perch-store-');
+      const { id, restarted } = await killedMidChunk(root);
+      expect((await restarted.getUpload('r', id)).resendFrom).toBe(4);
+      await expect(restarted.appendUpload('r', id, 0, Readable.from([Buffer.from('one ')]))).rejects.toMatchObject({ kind: 'RangeMismatch' });
+      await restarted.appendUpload('r', id, 4, Readable.from([Buffer.from('two ')]));
+      // Once a chunk is taken, the session is this process's own again: no second resend.
+      expect((await restarted.getUpload('r', id)).resendFrom).toBeUndefined();
+      await expect(restarted.appendUpload('r', id, 4, Readable.from([Buffer.from('two ')]))).rejects.toMatchObject({ kind: 'RangeMismatch' });
+      await restarted.appendUpload('r', id, 8, Readable.from([Buffer.from('three')]));
+      await restarted.finishUpload('r', id, sha256('one two three'));
+      expect(readdirSync(join(root, 'uploads'))).toEqual([]);
+    });
+
+    it('a session written by an older perch (no ack record) keeps the bytes its file holds', async () => {
+      const root = tempDir('perch-store-');
+      const { id } = await killedMidChunk(root);
+      writeFileSync(join(root, 'uploads', `${id}.json`), JSON.stringify({ repository: 'r', startedMs: Date.now() }));
+      rmSync(join(root, 'uploads', `${id}.ack`));
+      const reopened = new FsStore(root);
+      await reopened.init();
+      expect((await reopened.getUpload('r', id)).size).toBe(11);
+    });
+  });
+
   it('a failed stream leaves no partial bytes in the session', async () => {
     const store = new FsStore(tempDir('perch-store-'));
     await store.init();
@@ -338,7 +387,7 @@ describe('FsStore specifics', () => {
     writeFileSync(join(root, 'uploads', orphanNew), 'maybe still being written');
     const restarted = new FsStore(root, { orphanUploadMs: 3600_000 });
     await restarted.init();
-    expect(readdirSync(join(root, 'uploads')).sort()).toEqual([chunked.id, `${chunked.id}.json`, orphanNew].sort());
+    expect(readdirSync(join(root, 'uploads')).sort()).toEqual([chunked.id, `${chunked.id}.ack`, `${chunked.id}.json`, orphanNew].sort());
     expect((await restarted.getUpload('r', chunked.id)).size).toBe('resumable'.length);
   });
 

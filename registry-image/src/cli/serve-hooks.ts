@@ -1,14 +1,15 @@
 /**
  * What `perch serve` adds around the registry core (http/hooks.ts), from the config:
- * GET /health, the Prometheus metrics route and its request observer
- * (extensions.metrics.enable), the browse UI (extensions.ui.enable), the rate limiter
- * (http.ratelimit) and the security headers.
+ * GET /health and the observer that tells it of pushes refused for lack of space, the
+ * Prometheus metrics route and its request observer (extensions.metrics.enable), the browse
+ * UI (extensions.ui.enable), the rate limiter (http.ratelimit) and the security headers.
  * docs/operations.md describes each for users.
  */
 import type { PerchConfig } from '../config/types';
 import type { RegistryHooks } from '../http/hooks';
 import { securityHeaders } from '../http/security-headers';
 import { healthReportRoute, type HealthSources } from '../handlers/health-report';
+import { NoSpaceWatch } from '../handlers/storage-space';
 import type { Logger } from '../log';
 import { metricsRoute, RegistryMetrics, type GcHistory } from '../metrics';
 import { RateLimiter } from '../ratelimit';
@@ -28,9 +29,10 @@ export interface OperationsDeps {
 
 export function operationsHooks(config: PerchConfig, deps: OperationsDeps): { hooks: RegistryHooks; metrics?: RegistryMetrics } {
   const metrics = config.extensions.metrics?.enable ? new RegistryMetrics({ store: deps.store, gc: deps.gc, log: deps.log, version }) : undefined;
+  const space = new NoSpaceWatch();
   const hooks: RegistryHooks = {
-    routes: [healthReportRoute({ startedMs: deps.startedMs, tls: deps.tls, gc: deps.gc }), ...(metrics ? [metricsRoute(config, metrics)] : []), ...uiRoutes(config)],
-    observers: metrics ? [metrics] : [],
+    routes: [healthReportRoute({ startedMs: deps.startedMs, tls: deps.tls, gc: deps.gc, space }), ...(metrics ? [metricsRoute(config, metrics)] : []), ...uiRoutes(config)],
+    observers: metrics ? [metrics, space] : [space],
     limiter: config.http.ratelimit ? new RateLimiter(config.http.ratelimit) : undefined,
     headers: securityHeaders,
   };

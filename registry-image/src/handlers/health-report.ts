@@ -3,7 +3,9 @@
  * kubelets and answer in one word). Named checks, each "ok", "warn", "fail" or "off":
  *
  *   storage  the store takes a write now (what /readyz needs); repositories and bytes held
- *   disk     free space on the filesystem under storage.rootDirectory: warn under 10%, fail under 2%
+ *   disk     free space on the filesystem under storage.rootDirectory: warn under 10%, fail under
+ *            2% and when full (storage-space.ts: under 1 MiB or no inode free, or a push
+ *            refused for lack of space with nothing stored since)
  *   auth     the htpasswd file: loaded, when it last changed (perch re-reads it within a second)
  *   gc       the last garbage collection run: when, how long, what it freed; warn when none
  *            finished for two intervals (runs that fail are logged, and never reach history)
@@ -14,7 +16,7 @@
  * No credentials are needed, so the report names no repository, user, path or secret: counts,
  * times and states only.
  */
-import { stat, statfs } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import type { StatsFs } from 'node:fs';
 import { version } from '../../package.json';
 import type { GcReport } from '../gc/report';
@@ -22,6 +24,8 @@ import type { RequestContext } from '../http/context';
 import { sendJson } from '../http/respond';
 import type { Route } from '../http/routes';
 import { usageSnapshot } from '../quota/usage';
+import { isNoSpace } from '../storage/types';
+import { bytesText, freeSpace, fullness, type FreeSpace, type NoSpaceWatch } from './storage-space';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'off';
 
@@ -50,6 +54,8 @@ export interface HealthSources {
   now?: () => number;
   /** For tests: a filesystem that is nearly full. */
   statfs?: (path: string) => Promise<StatsFs>;
+  /** Pushes refused for lack of space (507), watched by perch serve's request observer. */
+  space?: Pick<NoSpaceWatch, 'lastRefusal'>;
 }
 
 export const HEALTH_ROUTE = 'health';
@@ -69,6 +75,7 @@ async function storageCheck(ctx: RequestContext): Promise<Check> {
   try {
     await ctx.parts.store.checkWritable();
   } catch (err) {
+    if (isNoSpace(err)) return { name: 'storage', status: 'fail', message: `storage is full (${errorText(err)}): pushes are refused (507), pulls are served and /readyz stays ready` };
     return { name: 'storage', status: 'fail', message: `storage is not writable (${errorText(err)}): pushes fail and /readyz answers 503` };
   }
   try {
@@ -79,19 +86,28 @@ async function storageCheck(ctx: RequestContext): Promise<Check> {
   }
 }
 
-async function diskCheck(ctx: RequestContext, sources: HealthSources): Promise<Check> {
-  let fs: StatsFs;
+async function diskCheck(ctx: RequestContext, sources: HealthSources, nowMs: number): Promise<Check> {
+  let space: FreeSpace;
   try {
-    fs = await (sources.statfs ?? statfs)(ctx.parts.config.storage.rootDirectory);
+    space = await freeSpace(ctx.parts.config.storage.rootDirectory, sources.statfs);
   } catch (err) {
     return { name: 'disk', status: 'fail', message: `the storage filesystem cannot be examined (${errorText(err)})` };
   }
-  const totalBytes = fs.blocks * fs.bsize;
-  const freeBytes = fs.bavail * fs.bsize; // what this (unprivileged) process may still use
+  const { freeBytes, totalBytes, freeInodes } = space; // freeBytes: what this (unprivileged) process may still use
   const freePercent = totalBytes > 0 ? Math.round((freeBytes / totalBytes) * 1000) / 10 : 0;
+  const figures = { freeBytes, totalBytes, freePercent, ...(freeInodes !== undefined ? { freeInodes } : {}) };
+  const fix = 'run garbage collection, delete images or grow the volume';
+  const refusedMs = sources.space?.lastRefusal(nowMs);
+  if (refusedMs !== undefined) {
+    const at = new Date(refusedMs).toISOString();
+    const message = `full: a push was refused for lack of space at ${at} and nothing has been stored since (${bytesText(freeBytes)} free); pulls are served: ${fix}`;
+    return { name: 'disk', status: 'fail', message, full: true, lastRefusedAt: at, ...figures };
+  }
+  const full = fullness(space);
+  if (full) return { name: 'disk', status: 'fail', message: `full: ${full}, pushes are refused (507) and pulls are served: ${fix}`, full: true, ...figures };
   const status: CheckStatus = freePercent < DISK_FAIL_PERCENT ? 'fail' : freePercent < DISK_WARN_PERCENT ? 'warn' : 'ok';
-  const message = status === 'ok' ? `${freePercent}% free` : `only ${freePercent}% free: run garbage collection, delete images or grow the volume`;
-  return { name: 'disk', status, message, freeBytes, totalBytes, freePercent };
+  const message = status === 'ok' ? `${freePercent}% free` : `only ${freePercent}% free: ${fix}`;
+  return { name: 'disk', status, message, ...figures };
 }
 
 async function authCheck(ctx: RequestContext): Promise<Check> {
@@ -169,7 +185,7 @@ function tlsCheck(sources: HealthSources, nowMs: number): Check {
 
 export async function healthReport(ctx: RequestContext, sources: HealthSources): Promise<HealthReport> {
   const nowMs = (sources.now ?? Date.now)();
-  const checks = [await storageCheck(ctx), await diskCheck(ctx, sources), await authCheck(ctx), gcCheck(ctx, sources, nowMs), tlsCheck(sources, nowMs)];
+  const checks = [await storageCheck(ctx), await diskCheck(ctx, sources, nowMs), await authCheck(ctx), gcCheck(ctx, sources, nowMs), tlsCheck(sources, nowMs)];
   const worst = checks.reduce((w, c) => (RANK[c.status] > RANK[w] ? c.status : w), 'ok' as CheckStatus);
   return {
     status: worst === 'off' ? 'ok' : worst,

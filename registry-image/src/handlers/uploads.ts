@@ -35,6 +35,8 @@ function hasBody(req: IncomingMessage, length: number | undefined): boolean {
 /**
  * Where a chunk starts and how long it is. With Content-Range (`start-end`, inclusive) the
  * start must be where the session ends: out-of-order, overlapping or malformed ranges are 416.
+ * One exception, after a restart: the resend of the last acknowledged chunk, whose answer the
+ * client may never have seen (UploadSession.resendFrom), replaces that chunk.
  */
 function chunkPlacement(req: IncomingMessage, session: UploadSession, length: number | undefined): { offset: number; length?: number } {
   const header = req.headers['content-range'];
@@ -44,7 +46,7 @@ function chunkPlacement(req: IncomingMessage, session: UploadSession, length: nu
   const start = Number(m[1]);
   const end = Number(m[2]);
   if (end < start) throw new RegistryError('RANGE_INVALID', `Content-Range ${header} ends before it starts`, undefined, sessionHeaders(session));
-  if (start !== session.size) throw new RegistryError('RANGE_INVALID', `chunk starts at ${start} but the upload has ${session.size} bytes`, undefined, sessionHeaders(session));
+  if (start !== session.size && start !== session.resendFrom) throw new RegistryError('RANGE_INVALID', `chunk starts at ${start} but the upload has ${session.size} bytes`, undefined, sessionHeaders(session));
   if (length !== undefined && length !== end - start + 1) throw new RegistryError('RANGE_INVALID', `Content-Range ${header} does not match Content-Length ${length}`, undefined, sessionHeaders(session));
   return { offset: start, length: end - start + 1 };
 }

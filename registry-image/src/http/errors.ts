@@ -30,7 +30,32 @@ export const ERRORS = {
   METHOD_NOT_ALLOWED: { code: 'UNSUPPORTED', status: 405, message: 'method not allowed on this route' },
   NOT_FOUND: { code: 'NOT_FOUND', status: 404, message: 'no such route' },
   TOO_MANY_REQUESTS: { code: 'TOOMANYREQUESTS', status: 429, message: 'too many requests' },
+  /*
+   * Requests Node's HTTP parser refuses before any route runs (writeClientError in
+   * http/respond.ts). UNSUPPORTED is the spec's code for "an invalid set of parameters".
+   */
+  REQUEST_MALFORMED: { code: 'UNSUPPORTED', status: 400, message: 'the request is not valid HTTP/1.1' },
+  REQUEST_LENGTH_INVALID: { code: 'SIZE_INVALID', status: 400, message: 'the request body does not match its Content-Length or chunked encoding' },
+  HEADERS_TOO_LARGE: { code: 'SIZE_INVALID', status: 431, message: 'the request line and headers are larger than the registry accepts' },
+  REQUEST_TIMEOUT: { code: 'UNSUPPORTED', status: 408, message: 'the request did not arrive in time' },
   UNAVAILABLE: { code: 'UNAVAILABLE', status: 503, message: 'service unavailable' },
+  /**
+   * The storage has no room for a write (ENOSPC, EDQUOT). 507 Insufficient Storage (RFC 4918
+   * section 11.5: the server cannot store what the request needs; a condition considered
+   * temporary), not the opaque 500 of distribution (UNKNOWN, distribution/distribution#4896)
+   * and zot (no body): the client and its user learn what is wrong, and crane
+   * (go-containerregistry retries 408, 500, 502, 503, 504) gives up at once instead of
+   * resending layers that cannot fit; oras-go retries any 5xx a few times within seconds, then
+   * reports this message. The spec has no code for it; UNAVAILABLE is distribution's code for
+   * a request the registry cannot serve now. The message names no path (pushes may be
+   * anonymous); the server's log has the errno. docs/operations.md "Full disk".
+   */
+  STORAGE_FULL: {
+    code: 'UNAVAILABLE',
+    status: 507,
+    message:
+      "no space left on the registry's storage: nothing of this request was kept (an upload keeps the bytes acknowledged before it, and can be resumed); free space or grow the volume, then push again",
+  },
   INTERNAL: { code: 'UNKNOWN', status: 500, message: 'internal server error' },
 } as const;
 

@@ -2,11 +2,11 @@
  * Writing responses: the headers every response carries, JSON bodies, and the one place
  * where an error becomes an HTTP answer.
  */
-import { ServerResponse, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
-import type { Readable } from 'node:stream';
+import { ServerResponse, STATUS_CODES, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
+import type { Duplex, Readable } from 'node:stream';
 import type { Logger } from '../log';
-import { StorageError } from '../storage/types';
-import { RegistryError } from './errors';
+import { isNoSpace, StorageError } from '../storage/types';
+import { RegistryError, type ErrorName } from './errors';
 
 /** Distribution spec: clients check this header on /v2/ to know they talk to a registry. */
 export const API_VERSION_HEADER = ['Docker-Distribution-API-Version', 'registry/2.0'] as const;
@@ -104,8 +104,12 @@ export function toRegistryError(err: unknown): RegistryError {
         return new RegistryError('RANGE_INVALID', err.message);
       case 'QuotaExceeded':
         return new RegistryError('QUOTA_EXCEEDED', err.message);
+      case 'NoSpace':
+        return new RegistryError('STORAGE_FULL');
     }
   }
+  // A full disk reaches here as the system error too (ENOSPC from an upload's write stream).
+  if (isNoSpace(err)) return new RegistryError('STORAGE_FULL');
   return new RegistryError('INTERNAL');
 }
 
@@ -122,6 +126,53 @@ export function writeError(req: IncomingMessage, res: ServerResponse, err: unkno
   res.end(body);
   // The request body may still be arriving (a refused upload): do not keep reading it.
   if (!req.complete) req.resume();
+}
+
+/** Node's HTTP parser errors (llhttp's HPE_* codes, and Node's own) that have an answer of their own. */
+const CLIENT_ERRORS: Readonly<Record<string, ErrorName>> = {
+  HPE_HEADER_OVERFLOW: 'HEADERS_TOO_LARGE',
+  ERR_HTTP_REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
+  HPE_INVALID_CONTENT_LENGTH: 'REQUEST_LENGTH_INVALID',
+  HPE_UNEXPECTED_CONTENT_LENGTH: 'REQUEST_LENGTH_INVALID',
+  HPE_INVALID_TRANSFER_ENCODING: 'REQUEST_LENGTH_INVALID',
+  HPE_INVALID_CHUNK_SIZE: 'REQUEST_LENGTH_INVALID',
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: 'REQUEST_LENGTH_INVALID',
+  HPE_INVALID_EOF_STATE: 'REQUEST_LENGTH_INVALID',
+};
+
+/**
+ * The server's 'clientError' listener. A request Node's parser refuses (a Content-Length that
+ * is not a number or is given twice, a body cut short of its Content-Length, broken chunked
+ * encoding, a request line past the header limit, a method no parser knows, headers that
+ * stopped arriving) never reaches a route, and Node's own answer is a bare status line. This
+ * answers it as every refusal is answered, with an OCI error body. Like Node's default it
+ * writes only while no response on the connection has begun (`_httpMessage` is the response in
+ * flight, the field Node's own handler checks), then closes the connection: nothing that
+ * follows on it can be trusted.
+ */
+export function writeClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (socket.writable && !inFlight?.headersSent) writeOnSocket(socket, new RegistryError(CLIENT_ERRORS[err.code ?? ''] ?? 'REQUEST_MALFORMED'), inFlight?.req?.method === 'HEAD');
+  socket.destroy();
+}
+
+/**
+ * The server's 'connect' listener. A CONNECT request (a proxy tunnel) never reaches the route
+ * table: Node hands it to this event and, with no listener, closes the connection without a
+ * word. No route allows it, so it gets what any method a route does not allow gets: 405.
+ */
+export function refuseConnect(req: IncomingMessage, socket: Duplex): void {
+  if (socket.writable) writeOnSocket(socket, new RegistryError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.url}`), false);
+  socket.destroy();
+}
+
+/** An error answer written straight on a socket that has no response object; the connection closes after it. */
+function writeOnSocket(socket: Duplex, error: RegistryError, head: boolean): void {
+  const body = head ? '' : JSON.stringify(error.toJSON());
+  socket.write(
+    `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\n${API_VERSION_HEADER[0]}: ${API_VERSION_HEADER[1]}\r\nX-Content-Type-Options: nosniff\r\n` +
+      `Cache-Control: no-store\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 /** The request's query parameters (empty without a query string). */

@@ -24,10 +24,17 @@ export async function fsyncDir(dir: string): Promise<void> {
 
 export async function writeFileAtomic(path: string, data: string | Buffer, tmpDir: string, durable: boolean): Promise<void> {
   const tmp = join(tmpDir, randomUUID());
-  await fs.writeFile(tmp, data);
-  if (durable) await fsyncPath(tmp);
-  // The target folder may not exist yet (or an emptied repository's was just removed).
-  await withParent(path, () => fs.rename(tmp, path));
+  try {
+    await fs.writeFile(tmp, data);
+    if (durable) await fsyncPath(tmp);
+    // The target folder may not exist yet (or an emptied repository's was just removed).
+    await withParent(path, () => fs.rename(tmp, path));
+  } catch (err) {
+    // A write that failed (a full disk fails it after the file was made) leaves nothing in tmp/:
+    // the space goes back now, not at the next start (FsStore.init empties tmp/).
+    await fs.rm(tmp, { force: true }).catch(() => {});
+    throw err;
+  }
   if (durable) await fsyncDir(dirname(path));
 }
 

@@ -8,6 +8,12 @@
  * write-then-rename or by creating a symlink. A kill at any point leaves either the old
  * or the new state plus, at worst, an unreferenced blob that garbage collection removes.
  * With `durable` (storage.commit) every step is fsynced before it is acknowledged.
+ *
+ * An upload session's size is what its last acknowledged request ended at, kept in a record
+ * beside its bytes (uploads/<id>.ack) and set before the answer is sent. A kill in the middle of
+ * a chunk leaves part of it in the data file; on reading the session back the tail past the
+ * record is cut, so the client's next chunk, from the offset it asks for or from its own count,
+ * continues exactly where the server said it was.
  */
 import { randomUUID, type Hash } from 'node:crypto';
 import { close, createReadStream, createWriteStream, fstat, open, promises as fs } from 'node:fs';
@@ -116,14 +122,15 @@ export class FsStore implements Store {
     if (this.orphanUploadMs !== undefined) await this.removeOrphanUploads(Date.now() - this.orphanUploadMs);
   }
 
-  /** Upload data files with no session file beside them, last written before `cutoffMs`. */
+  /** Upload data files (and ack records) with no session file beside them, last written before `cutoffMs`. */
   private async removeOrphanUploads(cutoffMs: number): Promise<void> {
     const names = new Set(await readdirOrEmpty(this.paths.uploadsDir));
     for (const name of names) {
-      if (!UPLOAD_ID.test(name) || names.has(`${name}.json`)) continue;
-      const path = this.paths.uploadData(name);
+      const id = name.endsWith('.ack') ? name.slice(0, -'.ack'.length) : name;
+      if (!UPLOAD_ID.test(id) || names.has(`${id}.json`)) continue;
+      const path = name === id ? this.paths.uploadData(id) : this.paths.uploadAck(id);
       try {
-        if ((await fs.stat(path)).mtimeMs < cutoffMs) await fs.unlink(path);
+        if ((await fs.lstat(path)).mtimeMs < cutoffMs) await fs.unlink(path);
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }
@@ -132,8 +139,12 @@ export class FsStore implements Store {
 
   async checkWritable(): Promise<void> {
     const probe = join(this.paths.tmpDir, `.readyz-${randomUUID()}`);
-    await fs.writeFile(probe, 'ok');
-    await fs.rm(probe, { force: true });
+    try {
+      await fs.writeFile(probe, 'ok');
+    } finally {
+      // Also when the write failed: a full disk makes the file, then refuses its bytes.
+      await fs.rm(probe, { force: true }).catch(() => {});
+    }
   }
 
   // ---- blobs ----
@@ -313,9 +324,16 @@ export class FsStore implements Store {
   /** Writes the session's info file once. In place: a torn one only loses a session on restart. */
   private async persist(session: UploadSession): Promise<void> {
     if (this.persisted.has(session.id)) return;
-    const info = JSON.stringify({ repository: session.repository, startedMs: session.startedMs });
+    // `acks`: this session's size is its ack record (a session from an older perch has none).
+    const info = JSON.stringify({ repository: session.repository, startedMs: session.startedMs, acks: 1 });
     if (this.durable) await writeFileAtomic(this.paths.uploadInfo(session.id), info, this.paths.tmpDir, true);
-    else await fs.writeFile(this.paths.uploadInfo(session.id), info);
+    else {
+      await fs.writeFile(this.paths.uploadInfo(session.id), info).catch(async (err) => {
+        // A file made but refused its bytes (a full disk) would be an unreadable session for good.
+        await fs.rm(this.paths.uploadInfo(session.id), { force: true }).catch(() => {});
+        throw err;
+      });
+    }
     this.persisted.add(session.id);
   }
 
@@ -330,7 +348,7 @@ export class FsStore implements Store {
       if (cached.repository !== repository) throw new StorageError('UploadNotFound', `upload ${id} not found in ${repository}`);
       return { ...cached };
     }
-    let info: { repository: string; startedMs: number };
+    let info: { repository: string; startedMs: number; acks?: number };
     try {
       info = JSON.parse(await fs.readFile(this.paths.uploadInfo(id), 'utf8'));
     } catch (err) {
@@ -349,16 +367,42 @@ export class FsStore implements Store {
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
-    const session = { repository, id, size, startedMs: info.startedMs, updatedMs };
+    const session: UploadSession = { repository, id, size, startedMs: info.startedMs, updatedMs };
+    if (info.acks) {
+      const ack = await this.readAck(id);
+      if (size > ack.acknowledged) {
+        // A chunk the crash cut short: its bytes were never acknowledged.
+        await fs.truncate(this.paths.uploadData(id), ack.acknowledged);
+        size = session.size = ack.acknowledged;
+      }
+      // Fewer bytes than acknowledged (a power loss without storage.commit): the file is the truth.
+      if (ack.previous < size) session.resendFrom = ack.previous;
+    }
     this.sessions.set(id, session);
     this.persisted.add(id);
     return { ...session };
   }
 
+  /** The session's ack record; none yet means nothing was acknowledged. */
+  private async readAck(id: string): Promise<{ acknowledged: number; previous: number }> {
+    const record = await readRecord(this.paths.uploadAck(id));
+    const m = record === null ? null : /^(\d+) (\d+)$/.exec(record);
+    return m ? { acknowledged: Number(m[1]), previous: Number(m[2]) } : { acknowledged: 0, previous: 0 };
+  }
+
   async appendUpload(repository: string, id: string, offset: number, data: Readable, expectedLength?: number, options: AppendOptions = {}): Promise<UploadSession> {
     return this.exclusive(id, async () => {
-      const session = await this.getUpload(repository, id);
-      if (offset !== session.size) throw new StorageError('RangeMismatch', `upload is at ${session.size} bytes, chunk starts at ${offset}`);
+      let session = await this.getUpload(repository, id);
+      if (offset !== session.size) {
+        if (offset !== session.resendFrom) throw new StorageError('RangeMismatch', `upload is at ${session.size} bytes, chunk starts at ${offset}`);
+        // The resend of the last chunk before a restart: it replaces that chunk, which is
+        // un-acknowledged first (a crash in between then cuts the file back to the same place).
+        await setRecord(this.paths.uploadAck(id), `${offset} ${offset}`, this.paths.tmpDir, this.durable);
+        await fs.truncate(this.paths.uploadData(id), offset);
+        this.hashes.delete(id);
+        session = { repository, id, size: offset, startedMs: session.startedMs, updatedMs: Date.now() };
+        this.sessions.set(id, session);
+      }
       const known = this.hashes.get(id);
       // The running hash is fed in place; if this chunk fails it no longer matches the file and
       // is dropped (the finish then rehashes the file from disk, a rare and correct fallback).
@@ -382,6 +426,12 @@ export class FsStore implements Store {
         if (expectedLength !== undefined && received !== expectedLength) {
           throw new StorageError('SizeMismatch', `expected ${expectedLength} bytes, received ${received}`);
         }
+        if (!options.final) {
+          // Acknowledged from here: the answer goes out once the record says so. A record that
+          // cannot be written (no inode left) fails the chunk like a broken stream.
+          if (this.durable) await fsyncPath(dataPath);
+          await setRecord(this.paths.uploadAck(id), `${session.size + received} ${session.size}`, this.paths.tmpDir, this.durable);
+        }
       } catch (err) {
         // Leave the session as it was: drop whatever part of this chunk reached the disk.
         this.hashes.delete(id);
@@ -395,7 +445,7 @@ export class FsStore implements Store {
       }
       if (state) state.bytes += received;
       else this.hashes.delete(id); // rehashed from disk when the upload finishes
-      const updated = { ...session, size: session.size + received, updatedMs: Date.now() };
+      const updated: UploadSession = { repository, id, size: session.size + received, startedMs: session.startedMs, updatedMs: Date.now() };
       this.sessions.set(id, updated);
       return { ...updated };
     });
@@ -423,21 +473,21 @@ export class FsStore implements Store {
       if (this.durable) await fsyncPath(dataPath);
       // Rename even when the content is stored already (deduplication): the bytes are the same,
       // readers keep the inode they opened, and the fresh mtime restarts GC's grace period.
-      // The rename and the repository's link are made side by side: until the rename lands the
-      // link dangles, and a dangling link reads as "not in the repository" (repositoryBlob).
-      const [placed, linked] = await Promise.allSettled([
-        withParent(target, () => fs.rename(dataPath, target)).then(() => (this.durable ? fsyncDir(dirname(target)) : undefined)),
-        this.writeLayerLink(repository, digest),
-      ]);
-      if (placed.status === 'rejected') {
-        if (linked.status === 'fulfilled' && linked.value) await this.unlinkBlob(repository, digest);
-        throw placed.reason;
+      // The repository's link first: until the rename lands it dangles, and a dangling link
+      // reads as "not in the repository" (repositoryBlob). A link that cannot be written (a full
+      // disk) then fails the finish with the session's bytes still there, to finish once it can.
+      const linked = await this.writeLayerLink(repository, digest);
+      try {
+        await withParent(target, () => fs.rename(dataPath, target));
+        if (this.durable) await fsyncDir(dirname(target));
+      } catch (err) {
+        if (linked) await this.unlinkBlob(repository, digest);
+        throw err;
       }
-      if (linked.status === 'rejected') throw linked.reason;
       // The link is new or was there already; either way the blob now holds this session's
       // bytes, with the mtime of their last write.
       this.rememberLink(repository, digest, session.updatedMs);
-      if (this.persisted.has(id)) await unlinkIfPresent(this.paths.uploadInfo(id));
+      if (this.persisted.has(id)) await this.removeSessionFiles(id);
       this.forget(id);
       return { digest, size: session.size, modifiedMs: Date.now() };
     });
@@ -446,8 +496,14 @@ export class FsStore implements Store {
   async cancelUpload(repository: string, id: string): Promise<void> {
     await this.getUpload(repository, id);
     await unlinkIfPresent(this.paths.uploadData(id));
-    if (this.persisted.has(id)) await unlinkIfPresent(this.paths.uploadInfo(id));
+    if (this.persisted.has(id)) await this.removeSessionFiles(id);
     this.forget(id);
+  }
+
+  /** The ack record first: a session file left alone by a crash then reads as 0 bytes, never as bytes that are gone. */
+  private async removeSessionFiles(id: string): Promise<void> {
+    await unlinkIfPresent(this.paths.uploadAck(id));
+    await unlinkIfPresent(this.paths.uploadInfo(id));
   }
 
   private forget(id: string): void {
@@ -490,11 +546,23 @@ export class FsStore implements Store {
     // The blob is written even when it is stored already: the same bytes, a fresh mtime for
     // GC's grace, and for the usual new manifest one call fewer than touch-then-write.
     const link: ManifestLink = { mediaType: manifest.mediaType, ...(subject ? { subject: subject.digest } : {}) };
-    await Promise.all([
+    const linkPath = this.paths.manifestLink(repository, manifest.digest);
+    const referrerPath = subject && this.paths.referrer(repository, subject.digest, manifest.digest);
+    const [body, referrer, linked] = await Promise.allSettled([
       writeFileAtomic(this.paths.blob(manifest.digest), manifest.body, this.paths.tmpDir, this.durable),
-      subject && writeFileAtomic(this.paths.referrer(repository, subject.digest, manifest.digest), JSON.stringify(subject.descriptor), this.paths.tmpDir, this.durable),
-      setRecord(this.paths.manifestLink(repository, manifest.digest), JSON.stringify(link), this.paths.tmpDir, this.durable, { unlessSame: true }),
+      referrerPath && writeFileAtomic(referrerPath, JSON.stringify(subject.descriptor), this.paths.tmpDir, this.durable),
+      setRecord(linkPath, JSON.stringify(link), this.paths.tmpDir, this.durable, { unlessSame: true }),
     ]);
+    const failed = [body, referrer, linked].find((r) => r.status === 'rejected');
+    if (!failed) return;
+    // A refused write (a full disk) leaves the repository as it was: the link and referrer entry
+    // this call made go again. Left, they would stay for good: a link whose body is missing
+    // reads as "no manifest", and garbage collection never removes a manifest it cannot read.
+    if (linked.status === 'fulfilled' && linked.value) {
+      await this.removeFromRepository(linkPath).catch(() => false);
+      if (referrerPath && referrer.status === 'fulfilled') await this.removeFromRepository(referrerPath).catch(() => false);
+    }
+    throw failed.reason;
   }
 
   async getManifest(repository: string, digest: string): Promise<StoredManifest | null> {

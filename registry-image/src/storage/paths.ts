@@ -4,7 +4,8 @@
  *   <root>/
  *     blobs/<alg>/<hex[0:2]>/<hex>                      content (layers, configs, manifests)
  *     uploads/<id>                                       bytes of an upload session so far
- *     uploads/<id>.json                                  {"repository","startedMs"}
+ *     uploads/<id>.json                                  {"repository","startedMs","acks":1}
+ *     uploads/<id>.ack                                   record "<acknowledged> <before that>": byte counts
  *     repositories/<name...>/_layers/<alg>/<hex>         symlink to the blob: the repository holds it
  *     repositories/<name...>/_manifests/<alg>/<hex>      record {"mediaType","subject"?}: holds it
  *     repositories/<name...>/_tags/<tag>                 record: the digest it points at
@@ -51,6 +52,10 @@ export class StorePaths {
   }
   uploadInfo(id: string): string {
     return `${this.uploadData(id)}.json`;
+  }
+  /** The byte counts the session's last two acknowledged requests ended at (fs-store.ts, "acknowledged"). */
+  uploadAck(id: string): string {
+    return `${this.uploadData(id)}.ack`;
   }
   repository(name: string): string {
     if (!isRepositoryName(name)) throw new Error(`invalid repository name ${JSON.stringify(name)}`);

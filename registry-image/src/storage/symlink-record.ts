@@ -52,25 +52,32 @@ export async function readRecordWithTime(path: string): Promise<{ value: string;
  * Sets the record, replacing any old one atomically; makes the parent folder if needed. A new
  * record (a tag pushed for the first time, a manifest link) is created in place, in one call.
  * `unlessSame`: an existing record that already says `value` is left alone, for records named
- * after content (a manifest link), where rewriting changes nothing.
+ * after content (a manifest link), where rewriting changes nothing. True when there was no
+ * record before (the caller may take back a record it made when the rest of its write fails).
  */
-export async function setRecord(path: string, value: string, tmpDir: string, durable: boolean, options: { unlessSame?: boolean } = {}): Promise<void> {
+export async function setRecord(path: string, value: string, tmpDir: string, durable: boolean, options: { unlessSame?: boolean } = {}): Promise<boolean> {
   try {
     await withParent(path, () => fs.symlink(value, path));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    if (options.unlessSame && (await readRecord(path)) === value) return;
+    if (options.unlessSame && (await readRecord(path)) === value) return false;
     await replaceRecord(path, value, tmpDir, durable);
-    return;
+    return false;
   }
   if (durable) await fsyncDir(dirname(path));
+  return true;
 }
 
 /** Replaces an existing record atomically: a new link under a temporary name, renamed over it. */
 async function replaceRecord(path: string, value: string, tmpDir: string, durable: boolean): Promise<void> {
   const tmp = join(tmpDir, randomUUID());
   await fs.symlink(value, tmp);
-  await withParent(path, () => fs.rename(tmp, path));
+  try {
+    await withParent(path, () => fs.rename(tmp, path));
+  } catch (err) {
+    await fs.rm(tmp, { force: true }).catch(() => {});
+    throw err;
+  }
   if (durable) await fsyncDir(dirname(path));
 }
 

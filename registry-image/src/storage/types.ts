@@ -15,7 +15,8 @@ export type StorageErrorKind =
   | 'SizeMismatch' // declared length differs from what arrived
   | 'RangeMismatch' // a chunk that does not start where the upload ends
   | 'RangeNotSatisfiable' // a read range outside the blob
-  | 'QuotaExceeded'; // a write that would pass a byte quota
+  | 'QuotaExceeded' // a write that would pass a byte quota
+  | 'NoSpace'; // the backend has no room left for a write (a full disk); nothing of the write was kept
 
 export class StorageError extends Error {
   constructor(
@@ -25,6 +26,23 @@ export class StorageError extends Error {
     super(message);
     this.name = 'StorageError';
   }
+}
+
+/**
+ * System error codes that mean "no room left": ENOSPC (the filesystem is full) and EDQUOT (a
+ * filesystem quota is used up, e.g. an XFS project quota under a Kubernetes emptyDir limit).
+ */
+const NO_SPACE_CODES: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT']);
+
+/**
+ * A write refused for lack of space: StorageError NoSpace, or the system error itself, which
+ * the filesystem backend lets through from its streamed writes (an upload's bytes, a file
+ * written then renamed). The HTTP layer answers both the same way (http/respond.ts).
+ */
+export function isNoSpace(err: unknown): boolean {
+  if (err instanceof StorageError) return err.kind === 'NoSpace';
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' && NO_SPACE_CODES.has(code);
 }
 
 export interface BlobStat {
@@ -47,10 +65,16 @@ export interface AppendOptions {
 export interface UploadSession {
   repository: string;
   id: string;
-  /** Bytes received so far. */
+  /** Bytes received so far: after a restart, the bytes the last acknowledged request ended at. */
   size: number;
   startedMs: number;
   updatedMs: number;
+  /**
+   * Set only on a session read back after a restart: where the last acknowledged chunk began.
+   * A client whose answer to that chunk the crash swallowed resends it from its own count; a
+   * chunk starting here replaces it instead of being refused as out of order.
+   */
+  resendFrom?: number;
 }
 
 export interface StoredManifest {
@@ -117,7 +141,8 @@ export interface Store {
   /** Throws UploadNotFound. */
   getUpload(repository: string, id: string): Promise<UploadSession>;
   /**
-   * Appends a stream at `offset`, which must equal the session's size (else RangeMismatch).
+   * Appends a stream at `offset`, which must equal the session's size or its `resendFrom`
+   * (else RangeMismatch).
    * `expectedLength`, when given, must match what arrives (else SizeMismatch). On any failure
    * the session is left as it was before the call. `final` says the session is finished in the
    * same request (a PUT carrying the last chunk, a monolithic POST): a backend may then skip
