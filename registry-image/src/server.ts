@@ -15,6 +15,7 @@ import type { RegistryParts, RequestContext } from './http/context';
 import type { RegistryHooks, TlsServing } from './http/hooks';
 import { API_VERSION_HEADER, defaultHeaders, pathOf, queryOf, RegistryResponse, writeError, type DefaultHeaders } from './http/respond';
 import { matchRoute, TOKEN_ROUTE } from './http/routes';
+import { guardStalls } from './http/stall-guard';
 import type { Logger } from './log';
 import type { Store } from './storage/types';
 
@@ -186,9 +187,28 @@ export interface StartDeps {
 export async function startRegistry(config: PerchConfig, deps: StartDeps): Promise<StartedRegistry> {
   const { hooks, tls, ...parts } = deps;
   const registry = createRegistry({ config, ...parts }, hooks);
-  const options = { keepAliveTimeout: 65_000, requestTimeout: 0, ServerResponse: RegistryResponse };
+  const { readTimeoutMs, writeTimeoutMs } = config.http;
+  const options = {
+    keepAliveTimeout: 65_000,
+    // No bound on a whole request (a big push takes as long as it takes); stalls are
+    // http/stall-guard.ts's. Node's headersTimeout, where it works, answers them 408 first.
+    requestTimeout: 0,
+    headersTimeout: readTimeoutMs,
+    connectionsCheckingInterval: Math.max(50, Math.min(30_000, readTimeoutMs / 4)),
+    ServerResponse: RegistryResponse,
+  };
   const server = tls ? createHttpsServer({ ...options, ...tls.options }, registry.handle) : createServer(options, registry.handle);
   const stopTls = tls?.attach?.(server as HttpsServer<typeof IncomingMessage, typeof RegistryResponse>);
+  const waitingFor = { headers: 'request headers', body: 'request body', response: 'client to read the response' } as const;
+  const stopGuard = guardStalls(server, { readTimeoutMs, writeTimeoutMs }, {
+    connectionEvent: tls ? 'secureConnection' : 'connection',
+    onStall: (what, req) =>
+      deps.log.info('stalled client disconnected', {
+        ...(req ? { method: req.method, path: pathOf(req) } : {}),
+        waitingFor: waitingFor[what],
+        timeoutMs: what === 'response' ? writeTimeoutMs : readTimeoutMs,
+      }),
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.http.port, config.http.address, () => resolve());
@@ -203,6 +223,7 @@ export async function startRegistry(config: PerchConfig, deps: StartDeps): Promi
       new Promise<void>((resolve) => {
         deps.auth.close();
         stopTls?.();
+        stopGuard();
         server.close(() => resolve());
         server.closeIdleConnections();
       }),

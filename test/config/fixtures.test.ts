@@ -30,7 +30,7 @@ const ROWS: Row[] = [
     file: 'minimal.json',
     config: {
       distSpecVersion: '1.1.1',
-      http: { address: '127.0.0.1', port: 8080, compat: [] },
+      http: { address: '127.0.0.1', port: 8080, compat: [], readTimeoutMs: 60_000, writeTimeoutMs: 60_000 },
       storage: { rootDirectory: '/var/lib/registry', dedupe: true, gc: true, gcDelayMs: H, gcIntervalMs: H, commit: false, maxRepos: 0 },
       log: { level: 'debug' },
       extensions: {},

@@ -95,7 +95,7 @@ describe('zot keys perch does not implement', () => {
     ['storage.storageDriver', { storage: { storageDriver: { name: 's3' } } }],
     ['storage.cacheDriver', { storage: { cacheDriver: { name: 'boltdb' } } }],
     ['storage.remoteCache', { storage: { remoteCache: true } }],
-    ['http.readTimeout', { http: { readTimeout: '30s' } }],
+    ['http.allowOrigin', { http: { allowOrigin: '*' } }],
     ['http.auth.sessionKeysFile', { http: { auth: { sessionKeysFile: '/k' } } }],
   ];
   for (const [path, raw] of warned) {
@@ -105,6 +105,14 @@ describe('zot keys perch does not implement', () => {
       expect(warnings[0]).toMatch(new RegExp(`^config\\.json: ${path.replace(/\./g, '\\.')}: ignored: perch does not implement zot's `));
     });
   }
+
+  it('http.readTimeout and http.writeTimeout are read as Go durations of at least a second', () => {
+    const { config, warnings } = parse({ http: { readTimeout: '30s', writeTimeout: '2m' } });
+    expect(warnings).toEqual([]);
+    expect(config.http).toMatchObject({ readTimeoutMs: 30_000, writeTimeoutMs: 120_000 });
+    expect(problems({ http: { readTimeout: '10ms' } })).toEqual([expect.stringContaining('http.readTimeout: must be at least 1s')]);
+    expect(problems({ http: { writeTimeout: 'soon' } })).toHaveLength(1);
+  });
 
   it('a zot-only extension switched off says nothing', () => {
     expect(parse({ extensions: { search: { enable: false }, sync: { Enable: 'false' } } }).warnings).toEqual([]);
@@ -165,7 +173,7 @@ describe('defaults and files', () => {
     const { config, warnings } = loadConfig(undefined, { cwd: '/work/here' });
     expect(warnings).toEqual([]);
     expect(config).toEqual(defaultConfig('/work/here'));
-    expect(config.http).toEqual({ address: '0.0.0.0', port: 5000, compat: [] });
+    expect(config.http).toEqual({ address: '0.0.0.0', port: 5000, compat: [], readTimeoutMs: 60_000, writeTimeoutMs: 60_000 });
     expect(config.storage.rootDirectory).toBe('/work/here/.perch-data');
     expect(config.log).toEqual({ level: 'info' });
   });

@@ -24,6 +24,10 @@ export const DEFAULTS = {
   tokenKeyFile: '/secret/token.key',
   tokenTTLSeconds: 300,
   uploadTTLMs: 24 * HOUR_MS,
+  // Not a bound on a transfer's length but on its silence (http/stall-guard.ts): a minute with
+  // no byte from a client that owes one is a client that is gone. Node's own headersTimeout.
+  readTimeoutMs: 60_000,
+  writeTimeoutMs: 60_000,
   selfSignedHosts: ['localhost', '127.0.0.1'],
 } as const;
 
@@ -31,7 +35,7 @@ export const DEFAULTS = {
 export function defaultConfig(cwd: string = process.cwd()): PerchConfig {
   return {
     distSpecVersion: DEFAULTS.distSpecVersion,
-    http: { address: DEFAULTS.address, port: DEFAULTS.port, compat: [] },
+    http: { address: DEFAULTS.address, port: DEFAULTS.port, compat: [], readTimeoutMs: DEFAULTS.readTimeoutMs, writeTimeoutMs: DEFAULTS.writeTimeoutMs },
     storage: {
       rootDirectory: resolve(cwd, DEFAULTS.rootDirectory),
       commit: false,

@@ -142,8 +142,8 @@ export const ZOT_KEYS: ObjectNode = obj(
       externalUrl: value(),
       port: value(),
       allowOrigin: ignored('CORS allowed origin'),
-      readTimeout: ignored('request read timeout'),
-      writeTimeout: ignored('response write timeout'),
+      readTimeout: value(),
+      writeTimeout: value(),
       tls: obj(tlsKeys()),
       auth: obj({
         failDelay: value(),

@@ -22,6 +22,9 @@ export function readHttp(s: Section, cwd: string): Http {
     address,
     port: s.has('port') ? readPort(s) : DEFAULTS.port,
     compat: readCompat(s),
+    // A second at least: below that, a client on a busy network loses requests it was sending.
+    readTimeoutMs: s.duration('readTimeout', { min: 1000 }) ?? DEFAULTS.readTimeoutMs,
+    writeTimeoutMs: s.duration('writeTimeout', { min: 1000 }) ?? DEFAULTS.writeTimeoutMs,
   };
 
   const externalUrl = readExternalUrl(s);

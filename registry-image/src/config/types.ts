@@ -64,6 +64,10 @@ export interface PerchConfig {
     externalUrl?: string;
     realm?: string;
     compat: string[];
+    /** Longest a request's headers or body may go without a byte (zot: http.readTimeout; http/stall-guard.ts). */
+    readTimeoutMs: number;
+    /** Longest a response may wait for the client to take a byte (zot: http.writeTimeout). */
+    writeTimeoutMs: number;
     tls?: TlsConfig;
     auth?: {
       htpasswd?: { path: string };
