@@ -5,11 +5,12 @@
  * run on the same, unchanged storage would then remove, and removes nothing.
  *
  * It runs even when the config says `storage.gc: false` (asking for it is the point). Meant for a
- * stopped registry or a dry run: beside a live `perch serve` on the same storage prefer
- * storage.gc, whose scheduler shares the server's guard (docs/gc.md, "Running beside a server").
+ * stopped registry or a dry run: beside a live `perch serve` on the same storage (its claim on
+ * the root, storage/root-claim.ts) it refuses, naming that server, and points at storage.gc,
+ * whose scheduler shares the server's guard (docs/gc.md, "Running beside a server").
  * It does not call the store's init (which clears tmp/, where a live server may be writing).
  *
- * Exit codes: 0 done, 1 failed (bad config, no storage), 2 usage error.
+ * Exit codes: 0 done, 1 failed (bad config, no storage, a live server on it), 2 usage error.
  */
 import { promises as fs } from 'node:fs';
 import { resolve } from 'node:path';
@@ -18,6 +19,7 @@ import { collectGarbage, gcOptionsFrom } from '../gc/collector';
 import { describeRemoval, summarise } from '../gc/report';
 import { createLogger } from '../log';
 import { FsStore } from '../storage/fs-store';
+import { describeHolder, liveHolder } from '../storage/root-claim';
 
 export interface GcIo {
   stdout: NodeJS.WritableStream;
@@ -60,6 +62,14 @@ export async function runGc(argv: string[], io: GcIo): Promise<number> {
     if (!(await fs.stat(root)).isDirectory()) throw new Error('not a directory');
   } catch {
     io.stderr.write(`perch gc: no registry storage at ${root} (storage.rootDirectory in ${rest[0]}); point the config at the directory perch serve uses\n`);
+    return 1;
+  }
+  const holder = dryRun ? null : await liveHolder(root);
+  if (holder) {
+    io.stderr.write(
+      `perch gc: ${root} is in use by ${describeHolder(holder)}; collecting beside it could race its pushes.\n` +
+        `  Let that server collect (storage.gc: true, with storage.gcInterval), or stop it and run perch gc again; --dry-run is safe beside it.\n`,
+    );
     return 1;
   }
   // Retention's dry-run decisions and per-removal debug lines go to stderr, keeping stdout the list.

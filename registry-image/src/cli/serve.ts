@@ -6,18 +6,37 @@
  * in-flight requests finish.
  */
 import { resolve } from 'node:path';
-import { createAuth } from '../auth';
+import { createAuth, HtpasswdRefused } from '../auth';
 import { ConfigError, loadConfig } from '../config';
 import { createGcScheduler } from '../gc/scheduler';
 import { createLogger } from '../log';
 import { startRegistry } from '../server';
 import { FsStore } from '../storage/fs-store';
+import { claimRoot, describeHolder, liveHolder, STALE_MS } from '../storage/root-claim';
 import { prepareTls } from '../tls';
 import { operationsHooks } from './serve-hooks';
 import { storageProblem } from './storage-problem';
 
 /** How long a shutdown waits for in-flight requests before it exits anyway. */
 const SHUTDOWN_GRACE_MS = 25_000;
+
+/**
+ * Waits while another live perch serve holds the storage root (storage/root-claim.ts): one
+ * killed without a chance to let go (a pod replaced after its grace period) stops counting
+ * within STALE_MS. Returns it when it is still there after twice that: a server really running.
+ */
+async function waitForRoot(root: string, log: ReturnType<typeof createLogger>): Promise<string | undefined> {
+  const deadline = Date.now() + 2 * STALE_MS;
+  let warned = false;
+  for (;;) {
+    const holder = await liveHolder(root).catch(() => null); // an unreadable root: the store's open says why
+    if (!holder) return undefined;
+    if (Date.now() > deadline) return describeHolder(holder);
+    if (!warned) log.warn('storage in use', { path: root, holder: describeHolder(holder), waitingSeconds: (2 * STALE_MS) / 1000 });
+    warned = true;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
 
 export async function runServe(args: string[]): Promise<number> {
   if (args.includes('-h') || args.includes('--help')) {
@@ -43,8 +62,15 @@ export async function runServe(args: string[]): Promise<number> {
     // Links made this long ago still count as fresh: far inside GC's grace (fs-store.ts).
     freshLinkMs: Math.min(60_000, config.storage.gcDelayMs / 2),
   });
+  const holder = await waitForRoot(config.storage.rootDirectory, log);
+  if (holder) {
+    log.error('storage in use', { error: `${config.storage.rootDirectory} is used by ${holder}: one perch serve per storage root; stop that one, or give this one its own storage.rootDirectory` });
+    return 1;
+  }
   // First, before anything starts: TLS may write its self-signed certificate under the same root.
+  let claim;
   try {
+    claim = await claimRoot(config.storage.rootDirectory, config.http.address, config.http.port);
     await store.init();
   } catch (err) {
     const problem = storageProblem(config.storage.rootDirectory, err);
@@ -54,7 +80,16 @@ export async function runServe(args: string[]): Promise<number> {
   }
   // Before auth starts its pollers: a certificate that does not load ends the process here.
   const tls = await prepareTls(config, log);
-  const auth = await createAuth(config, log);
+  let auth;
+  try {
+    auth = await createAuth(config, log);
+  } catch (err) {
+    // An htpasswd file with lines perch cannot check: its message names the line and the fix.
+    if (!(err instanceof HtpasswdRefused)) throw err;
+    log.error('cannot start', { error: err.message });
+    await claim.release();
+    return 1;
+  }
   const gc = createGcScheduler(store, config, log);
   const { hooks } = operationsHooks(config, { store, log, tls, gc, startedMs: Date.now() });
   let started;
@@ -68,15 +103,19 @@ export async function runServe(args: string[]): Promise<number> {
     const why = code === 'EADDRINUSE' ? 'is already in use by another process' : code === 'EACCES' ? 'needs privileges this user lacks' : 'is not an address of this machine';
     log.error('cannot listen', { error: `${where} ${why}: set http.address/http.port in the config to a free address` });
     auth.close();
+    await claim.release();
     return 1;
   }
+  await claim.setPort(started.port);
   // After the store is open: loads the quota totals and, with storage.gc, starts collecting.
   gc.start();
   const stop = (signal: string) => {
     log.always('shutting down', { signal });
     const timer = setTimeout(() => process.exit(0), SHUTDOWN_GRACE_MS);
     timer.unref();
-    Promise.all([gc.stop(), started.close()]).then(() => process.exit(0));
+    Promise.all([gc.stop(), started.close()])
+      .then(claim.release)
+      .then(() => process.exit(0));
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
