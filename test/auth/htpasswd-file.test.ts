@@ -126,40 +126,60 @@ describe('a missing or unreadable htpasswd file', () => {
 });
 
 describe('malformed lines', () => {
-  it('are reported by line number, without their content, and the other users still log in', async () => {
+  it('refuse the file, each reported by line number without its content; the repeat of a user only warns', async () => {
     const dir = tempDir();
     const path = join(dir, 'htpasswd');
     writeHtpasswd(path, { alice: 'a-Passw0rd', bob: 'b-Passw0rd' });
     const good = (await import('node:fs')).readFileSync(path, 'utf8').trimEnd().split('\n');
-    writeFileSync(
-      path,
-      [
-        '# a comment',
-        good[0],
-        'no-colon-here',
-        'md5user:$apr1$abcdefgh$0123456789abcdefghijkl',
-        ':$2y$10$abcdefghijklmnopqrstuu1234567890123456789012345678901',
-        'plain:secret-in-clear',
-        good[0].replace(/:.*/, ':$2y$10$short'),
-        good[1],
-        good[0],
-        '',
-      ].join('\r\n'),
-    );
+    const text = [
+      '# a comment',
+      good[0],
+      'no-colon-here',
+      'md5user:$apr1$abcdefgh$0123456789abcdefghijkl',
+      ':$2y$10$abcdefghijklmnopqrstuu1234567890123456789012345678901',
+      'plain:secret-in-clear',
+      good[0].replace(/:.*/, ':$2y$10$short'),
+      good[1],
+      good[0],
+      '',
+    ].join('\r\n');
+    const { problems } = parseHtpasswd(text);
+    expect(problems.map((p) => [p.line, p.refuses])).toEqual([
+      [3, true],
+      [4, true],
+      [5, true],
+      [6, true],
+      [7, true],
+      [9, false],
+    ]);
+    expect(problems[0].message).toMatch(/line 3 has no ":"/);
+    expect(problems[1].message).toMatch(/md5user.*MD5.*bcrypt.*htpasswd -B/);
+    expect(problems[2].message).toMatch(/empty user name/);
+    expect(problems[3].message).toMatch(/"plain" has an unknown hash or a plain-text password/);
+    expect(problems[4].message).toMatch(/"alice" has a malformed bcrypt hash/);
+    expect(problems[5].message).toMatch(/repeats user "alice" \(first at line 2\)/);
+
+    writeFileSync(path, text);
+    const { log, lines } = recordingLogger();
+    await expect(createAuth(makeConfig({ htpasswd: path }), log, { pollIntervalMs: POLL_MS })).rejects.toThrow(/refused: line 3 .*line 4: user "md5user"/);
+    const refused = lines.filter((l) => l.includes('htpasswd line refused')).map((l) => JSON.parse(l));
+    expect(refused.map((w) => w.line)).toEqual([3, 4, 5, 6, 7]);
+    expect(lines.filter((l) => l.includes('htpasswd line ignored')).map((l) => JSON.parse(l).line)).toEqual([9]);
+    const all = lines.join('\n');
+    expect(all).not.toContain('secret-in-clear');
+    expect(all).not.toContain('0123456789abcdefghijkl'); // the MD5 hash itself
+  });
+
+  it('a repeated user alone refuses nothing: the file loads and both users log in', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'htpasswd');
+    writeHtpasswd(path, { alice: 'a-Passw0rd', bob: 'b-Passw0rd' });
+    const good = (await import('node:fs')).readFileSync(path, 'utf8').trimEnd().split('\n');
+    writeFileSync(path, [...good, good[0], ''].join('\n'));
     const { server, lines } = await serve(path);
     expect((await server.request('GET', '/v2/', { headers: basic('alice', 'a-Passw0rd') })).status).toBe(200);
     expect((await server.request('GET', '/v2/', { headers: basic('bob', 'b-Passw0rd') })).status).toBe(200);
-    const warnings = lines.filter((l) => l.includes('htpasswd line skipped')).map((l) => JSON.parse(l));
-    expect(warnings.map((w) => w.line)).toEqual([3, 4, 5, 6, 7, 9]);
-    expect(warnings[0].problem).toMatch(/line 3 has no ":"/);
-    expect(warnings[1].problem).toMatch(/md5user.*MD5.*bcrypt/);
-    expect(warnings[2].problem).toMatch(/empty user name/);
-    expect(warnings[3].problem).toMatch(/"plain" has an unknown or plain-text hash/);
-    expect(warnings[4].problem).toMatch(/"alice" has a malformed bcrypt hash/);
-    expect(warnings[5].problem).toMatch(/repeats user "alice" \(first at line 2\)/);
-    const text = lines.join('\n');
-    expect(text).not.toContain('secret-in-clear');
-    expect(text).not.toContain('0123456789abcdefghijkl'); // the MD5 hash itself
+    expect(lines.some((l) => l.includes('htpasswd line ignored') && l.includes('repeats user \\"alice\\"'))).toBe(true);
   });
 
   it('parses CRLF files, comments and duplicates as Apache does (first entry wins)', () => {

@@ -14,6 +14,25 @@ export type Presented =
   | { kind: 'bearer'; token: string }
   | { kind: 'invalid'; reason: string };
 
+/** IANA's HTTP Authentication Scheme Registry, and a few unregistered ones clients send. */
+const KNOWN_SCHEMES: ReadonlySet<string> = new Set([
+  'aws4-hmac-sha256',
+  'concealed',
+  'digest',
+  'dpop',
+  'gnap',
+  'hoba',
+  'mutual',
+  'negotiate',
+  'ntlm',
+  'oauth',
+  'privatetoken',
+  'scram-sha-1',
+  'scram-sha-256',
+  'token',
+  'vapid',
+]);
+
 /** Longer than any header a real client sends; refused before decoding. */
 const MAX_CREDENTIALS_LENGTH = 16 * 1024;
 
@@ -40,7 +59,9 @@ export function presentedCredentials(req: IncomingMessage): Presented {
     if (!value) return { kind: 'invalid', reason: 'Bearer without a token' };
     return { kind: 'bearer', token: value };
   }
-  return { kind: 'invalid', reason: `unsupported authorization scheme ${JSON.stringify(scheme.slice(0, 20))}` };
+  // Named only when it is a scheme people use: a header without one is often a bare password
+  // or token (`curl -H "Authorization: $TOKEN"`), and the reason goes to the log and the body.
+  return { kind: 'invalid', reason: KNOWN_SCHEMES.has(scheme) ? `unsupported authorization scheme ${JSON.stringify(scheme)}; send Basic or Bearer` : 'unsupported authorization scheme; send Basic or Bearer' };
 }
 
 /** The client's address, for keying failed logins (never logged with a credential). */

@@ -9,6 +9,12 @@
  * the Service until the Secret is fixed; at start there is no "last loaded", so nobody can
  * log in.
  *
+ * A file with a line perch cannot use (a hash that is not bcrypt, such as Apache's default MD5
+ * `$apr1$`; htpasswd.ts) is refused as a whole, never loaded without that line: at start the
+ * registry does not start (`start` throws, naming the file, the line and `htpasswd -B`); while
+ * running, the users loaded before stay in force, the refusal is logged as an error once per
+ * version of the file, and readiness reports it until the file is fixed.
+ *
  * An unknown user costs the same bcrypt work as a known one with a wrong password (a compare
  * against a dummy hash of the file's usual cost), so timing does not tell which names exist.
  */
@@ -35,6 +41,8 @@ export class HtpasswdStore {
   /** Bumped at every successful load; part of every cache key. */
   private version = 0;
   private loadedOnce = false;
+  /** Why the file's current content is not in force, when it is not. */
+  private refused: string | undefined;
   private readonly cache: CredentialCache;
   private readonly file: PolledFile;
   private readonly dummyHashes = new Map<number, Promise<string>>();
@@ -57,9 +65,10 @@ export class HtpasswdStore {
     });
   }
 
-  /** Reads the file once and starts polling it. */
+  /** Reads the file once and starts polling it. Throws when the file is there but refused. */
   async start(): Promise<void> {
     await this.file.check();
+    if (this.refused !== undefined) throw new HtpasswdRefused(this.refused);
     this.file.start();
   }
 
@@ -74,7 +83,21 @@ export class HtpasswdStore {
 
   private load(text: string): void {
     const { entries, problems } = parseHtpasswd(text);
-    for (const problem of problems) this.log.warn('htpasswd line skipped', { path: this.path, line: problem.line, problem: problem.message });
+    const refusing = problems.filter((p) => p.refuses);
+    for (const problem of problems) {
+      if (problem.refuses) this.log.error('htpasswd line refused', { path: this.path, line: problem.line, problem: problem.message });
+      else this.log.warn('htpasswd line ignored', { path: this.path, line: problem.line, problem: problem.message });
+    }
+    if (refusing.length > 0) {
+      this.refused = `htpasswd file ${this.path} refused: ${refusing.map((p) => p.message).join('; ')}`;
+      this.log.error('htpasswd file refused', {
+        path: this.path,
+        lines: refusing.map((p) => p.line),
+        ...(this.loadedOnce ? { keeping: `the ${this.entries.size} users loaded before` } : {}),
+      });
+      return;
+    }
+    this.refused = undefined;
     this.entries = entries;
     this.version++;
     this.cache.clear();
@@ -120,6 +143,9 @@ export class HtpasswdStore {
 
   readiness(): ReadinessCheck {
     const state = this.file.state;
+    if (state.ok && this.refused !== undefined) {
+      return { ok: false, reason: `${this.refused}${this.loadedOnce ? '; the users loaded before stay in force until it is fixed' : ''}` };
+    }
     if (state.ok) return { ok: true };
     const code = state.error.code ?? state.error.message;
     const reason =
@@ -127,6 +153,14 @@ export class HtpasswdStore {
         ? `htpasswd file ${this.path} does not exist; create it with "perch htpasswd add ${this.path} USER" or mount the Secret that holds it`
         : `htpasswd file ${this.path} cannot be read (${code}); check that it is a readable file`;
     return { ok: false, reason };
+  }
+}
+
+/** The htpasswd file is there but has a line perch cannot use; the message names the line. */
+export class HtpasswdRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HtpasswdRefused';
   }
 }
 

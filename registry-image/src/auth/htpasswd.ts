@@ -2,11 +2,16 @@
  * The htpasswd file format, as Apache's `htpasswd -B` writes it and zot reads it: one
  * `user:hash` per line. perch checks bcrypt hashes only (`$2y$`, `$2a$`, `$2b$`: the same
  * algorithm; Apache writes `$2y$`, bcryptjs reads all three). Blank lines and lines starting
- * with `#` are skipped. A line perch cannot use is reported with its number and skipped; it
- * never stops the others from loading. When a user appears twice the first line wins, as in
- * Apache's own `htpasswd -v`; the repeat is reported.
+ * with `#` are skipped.
  *
- * Problems never quote the line: it holds a password hash.
+ * A line perch cannot use (a hash that is not bcrypt: Apache's default MD5 `$apr1$`, `{SHA}`,
+ * crypt, plain text; no `:`; no user name) is a problem that `refuses` the file: the registry
+ * does not load a file with such a line (htpasswd-store.ts), because skipping it would lock
+ * that user out without a word to them, and an operator who ran `htpasswd` without `-B` should
+ * hear about it at once. When a user appears twice the first line wins, as in Apache's own
+ * `htpasswd -v`; the repeat is reported but refuses nothing.
+ *
+ * Problems never quote the line: it holds a password hash, or a password.
  */
 
 export interface HtpasswdEntry {
@@ -19,6 +24,8 @@ export interface HtpasswdEntry {
 export interface HtpasswdProblem {
   line: number;
   message: string;
+  /** The file must not be loaded while this line is in it. */
+  refuses: boolean;
 }
 
 export interface ParsedHtpasswd {
@@ -38,14 +45,20 @@ export function bcryptCost(hash: string): number {
   return Number(BCRYPT.exec(hash)?.[1] ?? 10);
 }
 
+/** What a non-bcrypt hash is, from its form alone (never its content). */
 function describeHash(hash: string): string {
-  if (hash.startsWith('$apr1$')) return 'an Apache MD5 ($apr1$) hash';
+  if (hash.startsWith('$apr1$')) return 'an Apache MD5 ($apr1$) hash, what htpasswd writes without -B';
   if (hash.startsWith('{SHA}')) return 'a SHA-1 ({SHA}) hash';
+  if (hash.startsWith('$1$')) return 'an MD5-crypt ($1$) hash';
   if (hash.startsWith('$5$') || hash.startsWith('$6$')) return 'a SHA-crypt hash';
   if (hash.startsWith('$2')) return 'a malformed bcrypt hash';
   if (hash === '') return 'an empty hash';
-  return 'an unknown or plain-text hash';
+  // htpasswd -d: 2 characters of salt and 11 of hash from crypt(3)'s alphabet.
+  if (/^[./0-9A-Za-z]{13}$/.test(hash)) return 'a crypt (DES) hash, or a 13-character plain-text password';
+  return 'an unknown hash or a plain-text password';
 }
+
+const RECREATE = 'recreate it with "perch htpasswd add FILE USER" or "htpasswd -B FILE USER"';
 
 export function parseHtpasswd(text: string): ParsedHtpasswd {
   const entries = new Map<string, HtpasswdEntry>();
@@ -57,25 +70,26 @@ export function parseHtpasswd(text: string): ParsedHtpasswd {
     if (raw.trim() === '' || raw.trimStart().startsWith('#')) continue;
     const colon = raw.indexOf(':');
     if (colon < 0) {
-      problems.push({ line, message: `line ${line} has no ":" between user and hash; write it as user:hash (perch htpasswd add FILE USER)` });
+      problems.push({ line, refuses: true, message: `line ${line} has no ":" between user and hash; ${RECREATE}` });
       continue;
     }
     const user = raw.slice(0, colon);
     const hash = raw.slice(colon + 1).trim();
     if (user === '') {
-      problems.push({ line, message: `line ${line} has an empty user name` });
+      problems.push({ line, refuses: true, message: `line ${line} has an empty user name; ${RECREATE}` });
       continue;
     }
     if (!isBcryptHash(hash)) {
       problems.push({
         line,
-        message: `line ${line}: user ${JSON.stringify(user)} has ${describeHash(hash)}, and perch checks only bcrypt; recreate it with "perch htpasswd add FILE USER" or "htpasswd -B FILE USER"`,
+        refuses: true,
+        message: `line ${line}: user ${JSON.stringify(user)} has ${describeHash(hash)}, and perch checks only bcrypt; ${RECREATE}`,
       });
       continue;
     }
     const first = entries.get(user);
     if (first) {
-      problems.push({ line, message: `line ${line} repeats user ${JSON.stringify(user)} (first at line ${first.line}); the first entry is used` });
+      problems.push({ line, refuses: false, message: `line ${line} repeats user ${JSON.stringify(user)} (first at line ${first.line}); the first entry is used` });
       continue;
     }
     entries.set(user, { user, hash, line });

@@ -29,6 +29,7 @@ import type { Auth } from './types';
 
 export type { Auth, ChallengeContext, Identity, ReadinessCheck } from './types';
 export { ANONYMOUS } from './types';
+export { HtpasswdRefused } from './htpasswd-store';
 
 export interface AuthOptions {
   pollIntervalMs?: number;

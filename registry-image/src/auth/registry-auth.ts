@@ -19,6 +19,11 @@
  *   htpasswd entry. Bad: 401 with `error="invalid_token"`. Both schemes are accepted whichever
  *   challenge is configured (crane sends Basic straight to the registry when `/v2/` answers 200).
  *
+ * - A request a browser made for a page of another site (cross-site.ts): credentials are
+ *   refused with 403, whatever they are, and so is anything an anonymous caller may not do,
+ *   without a challenge. A browser that signed in to the UI would answer a challenge with the
+ *   stored login, and one with `user:pass@` in the address would sign in as that user.
+ *
  * Refusals, per request:
  * - anonymous, not allowed: 401 with the configured challenge (Bearer names the scope).
  * - logged in (Basic), not allowed: 403 DENIED.
@@ -34,6 +39,7 @@ import { pathOf } from '../http/respond';
 import type { Logger } from '../log';
 import { basicChallenge, bearerChallenge, configChallengeContext, requestChallengeContext, type BearerOptions } from './challenge';
 import { presentedCredentials } from './credentials';
+import { anotherSite, crossSiteRefusal } from './cross-site';
 import type { Login } from './login';
 import type { AccessPolicy } from './policy';
 import { challengeScope, grantsAllow, tokenActionFor } from './scope';
@@ -73,8 +79,12 @@ export class RegistryAuth implements Auth {
     return { username: null, groups: [], challenge };
   }
 
-  /** The 401 that tells a client how to log in (the configured challenge). */
-  private loginRequired(ctx: ChallengeContext, message: string, scope?: string): RegistryError {
+  /**
+   * The 401 that tells a client how to log in (the configured challenge); for a request from
+   * another site's page a 403 without one (cross-site.ts).
+   */
+  private loginRequired(ctx: ChallengeContext, message: string, scope?: string, fromAnotherSite?: string): RegistryError {
+    if (fromAnotherSite !== undefined) return crossSiteRefusal(fromAnotherSite, message);
     const header = this.bearer ? bearerChallenge(ctx, scope ? { scope } : {}) : basicChallenge(this.realm);
     return new RegistryError('UNAUTHORIZED', message, undefined, { 'WWW-Authenticate': header });
   }
@@ -90,13 +100,18 @@ export class RegistryAuth implements Auth {
     const challenge = () => (built ??= requestChallengeContext(req, config));
     if (!login) return this.anonymous(challenge);
     const presented = presentedCredentials(req);
+    const foreign = anotherSite(req, config);
+    if (foreign !== undefined && presented.kind !== 'none') {
+      log.info('credentials refused: the request came from another site', { from: foreign, address: req.socket.remoteAddress });
+      throw crossSiteRefusal(foreign, 'credentials are accepted only from registry clients and the registry\'s own pages');
+    }
     switch (presented.kind) {
       case 'none':
         if (isBaseEndpoint(req) && policy.loginUseful()) {
-          if (!policy.anonymousPossible()) throw this.loginRequired(challenge(), 'authentication required: log in with a user from the registry\'s htpasswd');
-          throw this.loginRequired(challenge(), 'authentication required for writes here; anonymous callers may still read what anonymousPolicy allows');
+          if (!policy.anonymousPossible()) throw this.loginRequired(challenge(), 'authentication required: log in with a user from the registry\'s htpasswd', undefined, foreign);
+          throw this.loginRequired(challenge(), 'authentication required for writes here; anonymous callers may still read what anonymousPolicy allows', undefined, foreign);
         }
-        return this.anonymous(challenge);
+        return foreign === undefined ? this.anonymous(challenge) : { ...this.anonymous(challenge), fromAnotherSite: foreign };
       case 'invalid':
         log.info('authorization header refused', { reason: presented.reason, address: req.socket.remoteAddress });
         throw this.loginRequired(challenge(), `authorization header refused: ${presented.reason}`);
@@ -139,7 +154,7 @@ export class RegistryAuth implements Auth {
       // The API base and the catalog: any logged-in caller; anonymous ones where anonymous
       // access exists at all (zot), or when there is no login to ask for.
       if (identity.username !== null || policy.anonymousPossible()) return;
-      throw this.loginRequired(ctx(), 'authentication required: log in with a user from the registry\'s htpasswd');
+      throw this.loginRequired(ctx(), 'authentication required: log in with a user from the registry\'s htpasswd', undefined, identity.fromAnotherSite);
     }
     const allowed = policy.can(identity.username, identity.groups, repository, action);
     if (identity.token) {
@@ -158,7 +173,7 @@ export class RegistryAuth implements Auth {
     if (allowed) return;
     if (identity.username !== null) throw this.denied(identity.username, repository, action, {});
     if (!login) throw new RegistryError('DENIED', `anonymous callers may not ${action} ${repository}, and this registry has no login; grant it in http.accessControl anonymousPolicy`, { repository, action });
-    throw this.loginRequired(ctx(), `authentication required to ${action} ${repository}`, challengeScope(repository, action));
+    throw this.loginRequired(ctx(), `authentication required to ${action} ${repository}`, challengeScope(repository, action), identity.fromAnotherSite);
   }
 
   private denied(user: string, repository: string, action: PolicyAction, headers: Record<string, string>): RegistryError {

@@ -12,7 +12,8 @@
  * Answer: {token, access_token, expires_in, issued_at[, refresh_token]}, never cached.
  * Wrong credentials: 401 UNAUTHORIZED with a Basic challenge, after http.auth.failDelay, and
  * the same for an unknown user as for a wrong password. A malformed POST: 400 with an OAuth2
- * error body (RFC 6749 §5.2). No token key: 503, naming the key problem.
+ * error body (RFC 6749 §5.2). No token key: 503, naming the key problem. A request a browser
+ * made for a page of another site: 403 (cross-site.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PerchConfig } from '../config/types';
@@ -20,6 +21,7 @@ import { RegistryError } from '../http/errors';
 import type { Logger } from '../log';
 import { basicChallenge, requestChallengeContext } from './challenge';
 import { presentedCredentials } from './credentials';
+import { anotherSite, crossSiteRefusal } from './cross-site';
 import { grantsFor } from './grants';
 import type { Login } from './login';
 import type { AccessPolicy } from './policy';
@@ -30,6 +32,8 @@ import { matchesPasswordVersion, passwordVersion, TokenInvalid, type TokenSigner
 export const REFRESH_TTL_SECONDS = 30 * 24 * 3600;
 const MAX_FORM_BYTES = 64 * 1024;
 const MAX_SCOPES = 100;
+/** Grant types of RFC 6749 and its extensions (IANA's OAuth URI registry) that perch does not do. */
+const OTHER_GRANT_TYPES = /^(?:authorization_code|client_credentials|implicit|urn:ietf:params:oauth:grant-type:[a-z0-9-]{1,40})$/;
 
 export interface TokenServiceParts {
   config: PerchConfig;
@@ -87,6 +91,12 @@ export class TokenService {
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Tokens are for registry clients; a page of another site gets none, and no login (cross-site.ts).
+    const foreign = anotherSite(req, this.parts.config);
+    if (foreign !== undefined) {
+      req.resume();
+      throw crossSiteRefusal(foreign, 'tokens are issued only to registry clients');
+    }
     const keyProblem = this.parts.keyUnavailable();
     if (keyProblem) {
       req.resume();
@@ -149,7 +159,9 @@ export class TokenService {
       await this.respond(req, res, sub, scopes, false);
       return;
     }
-    throw new OAuthError('unsupported_grant_type', `grant_type must be "password" or "refresh_token"${grant ? `, not ${JSON.stringify(grant.slice(0, 40))}` : ''}`);
+    // Named only when it is a grant type (a client's mistake may put a password or a token there).
+    const named = grant !== null && OTHER_GRANT_TYPES.test(grant) ? `, not ${JSON.stringify(grant)}` : '';
+    throw new OAuthError('unsupported_grant_type', `grant_type must be "password" or "refresh_token"${named}`);
   }
 
   private async respond(req: IncomingMessage, res: ServerResponse, user: string | null, scopes: ReturnType<typeof parseScopes>, withRefresh: boolean): Promise<void> {

@@ -22,6 +22,12 @@ export interface Identity {
    * request that is let through never builds it.
    */
   challenge?: () => ChallengeContext;
+  /**
+   * Set when a browser made the request for a page of another site (auth/cross-site.ts): the
+   * caller is anonymous whatever the browser sent, and a refusal is 403 without a challenge,
+   * so that page can neither use nor plant a sign-in.
+   */
+  fromAnotherSite?: string;
 }
 
 /** The two parameters of a Bearer challenge that depend on how the client reached us. */

@@ -180,8 +180,14 @@ async function add(io: HtpasswdIo, file: string, user: string): Promise<void> {
     }
   }
   if (!replaced) lines.push(line);
-  await writeAtomically(file, `${lines.join('\n')}\n`);
+  const content = `${lines.join('\n')}\n`;
+  await writeAtomically(file, content);
   io.stdout.write(`${replaced ? 'Updated password for' : 'Added'} user ${user}${existing === undefined ? ` (created ${file}, mode 0600)` : ''}\n`);
+  // The registry refuses the whole file while any line is not bcrypt (auth/htpasswd.ts): say so now.
+  const refusing = parseHtpasswd(content).problems.filter((p) => p.refuses);
+  if (refusing.length > 0) {
+    io.stderr.write(`warning: the registry refuses ${file} until these lines are fixed:\n${refusing.map((p) => `  ${p.message}\n`).join('')}`);
+  }
 }
 
 async function remove(io: HtpasswdIo, file: string, user: string): Promise<void> {

@@ -4,6 +4,7 @@
  * (api-handlers.ts), which need the same access as the API.
  */
 import { basicChallenge } from '../auth/challenge';
+import { anotherSite } from '../auth/cross-site';
 import type { RequestContext } from '../http/context';
 import { RegistryError } from '../http/errors';
 import { ICON_SVG } from './assets/icon';
@@ -37,17 +38,33 @@ const SIGN_IN_CANCELLED = `<!doctype html><html lang="en"><head><meta charset="u
 <p><a class="button" href="/_ui/login">Try again</a> <a href="/">Back to the registry</a></p></section></main></body></html>
 `;
 
+/** What a link from another site to /_ui/login gets: no login dialog, a way to the real one. */
+const SIGN_IN_FROM_HERE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign in · perch registry</title>
+<link rel="stylesheet" href="/_ui/app.css"></head><body><main><section class="notice"><h1>Sign in from the registry's own page</h1>
+<p>Another site sent you here. This registry asks for your password only when you sign in from its own page.</p>
+<p><a class="button" href="/_ui/login">Sign in</a> <a href="/">Go to the registry</a></p></section></main></body></html>
+`;
+
 /**
  * GET /_ui/login: where "Sign in" leads. Browsers only show their login dialog for a Basic
  * challenge, so this answers one whatever perch.auth.challenge says (Basic credentials are
  * accepted in Bearer mode too; auth/registry-auth.ts). Once the browser has credentials for
  * /_ui/, it sends them with every /_ui/api/ request (RFC 7617 §2.2: the protection space
  * covers the paths below the one that asked), so the page works in both modes.
+ *
+ * Reached from a page of another site (auth/cross-site.ts), it neither challenges nor looks at
+ * credentials: that site could otherwise open the browser's login dialog, or sign the browser
+ * in as a user of its choosing with `user:pass@` in the link. The answer is a page whose
+ * "Sign in" link, followed from here, is same-origin.
  */
 export async function login(ctx: RequestContext): Promise<void> {
   const { auth, config } = ctx.parts;
   if (!config.http.auth?.htpasswd) {
     redirectHome(ctx); // no logins configured: there is nothing to sign in to
+    return;
+  }
+  if (anotherSite(ctx.req, config) !== undefined) {
+    sendPage(ctx, 403, SIGN_IN_FROM_HERE, {});
     return;
   }
   let username: string | null = null;
@@ -61,10 +78,14 @@ export async function login(ctx: RequestContext): Promise<void> {
     redirectHome(ctx);
     return;
   }
-  const body = Buffer.from(SIGN_IN_CANCELLED);
-  ctx.res.writeHead(401, {
+  sendPage(ctx, 401, SIGN_IN_CANCELLED, { 'WWW-Authenticate': basicChallenge(config.http.realm ?? 'perch') });
+}
+
+function sendPage(ctx: RequestContext, status: number, html: string, headers: Record<string, string>): void {
+  const body = Buffer.from(html);
+  ctx.res.writeHead(status, {
     ...SECURITY_HEADERS,
-    'WWW-Authenticate': basicChallenge(config.http.realm ?? 'perch'),
+    ...headers,
     'Cache-Control': 'no-store',
     'Content-Type': 'text/html; charset=utf-8',
     'Content-Length': body.length,

@@ -106,7 +106,7 @@ export const APP_SCRIPT = String.raw`'use strict';
   }
 
   function when(ms) {
-    if (typeof ms !== 'number') return h('span', { class: 'muted' }, 'never');
+    if (typeof ms !== 'number' || !isFinite(ms)) return h('span', { class: 'muted' }, 'never');
     var iso = new Date(ms).toISOString();
     return h('time', { datetime: iso, title: new Date(ms).toLocaleString() }, formatAgo(ms));
   }
@@ -349,7 +349,8 @@ export const APP_SCRIPT = String.raw`'use strict';
       ['Pushed', typeof data.pushedMs === 'number' ? when(data.pushedMs) : null],
       ['Tags', data.tags.length ? data.tags.map(function (t) { return h('a', { href: tagHref(name, t), class: 'chip' }, t); }) : h('span', { class: 'muted' }, 'none')],
       ['Platform', data.platform ? platformName(data.platform) : null],
-      ['Created', data.created ? when(Date.parse(data.created)) : null],
+      // As written in the image config when it is not a date (anyone who pushes writes it).
+      ['Created', data.created ? (isFinite(Date.parse(data.created)) ? when(Date.parse(data.created)) : data.created) : null],
       ['Subject', data.subject ? digestCell(data.subject, digestHref(name, data.subject)) : null],
     ]));
 
@@ -406,11 +407,12 @@ export const APP_SCRIPT = String.raw`'use strict';
     } else {
       request = getJson(apiPath(['repositories', route.repo, 'manifests', route.reference])); view = manifestView; what = route.repo + ' ' + route.reference;
     }
+    // A view that fails on data it did not expect says so, instead of staying at "Loading".
     request.then(function (data) {
       if (mine !== generation) return;
       view(data);
       main.setAttribute('data-ready', route.view);
-    }, function (problem) {
+    }).then(null, function (problem) {
       if (mine !== generation) return;
       showProblem(problem, what);
       main.setAttribute('data-ready', 'problem');
