@@ -13,7 +13,7 @@ import type { PerchConfig, PolicyAction } from './config/types';
 import { RegistryError } from './http/errors';
 import type { RegistryParts, RequestContext } from './http/context';
 import type { RegistryHooks, TlsServing } from './http/hooks';
-import { API_VERSION_HEADER, defaultHeaders, pathOf, queryOf, RegistryResponse, writeError, type DefaultHeaders } from './http/respond';
+import { API_VERSION_HEADER, defaultHeaders, pathOf, queryOf, refuseConnect, RegistryResponse, writeClientError, writeError, type DefaultHeaders } from './http/respond';
 import { matchRoute, TOKEN_ROUTE } from './http/routes';
 import { guardStalls } from './http/stall-guard';
 import type { Logger } from './log';
@@ -199,6 +199,9 @@ export async function startRegistry(config: PerchConfig, deps: StartDeps): Promi
   };
   const server = tls ? createHttpsServer({ ...options, ...tls.options }, registry.handle) : createServer(options, registry.handle);
   const stopTls = tls?.attach?.(server as HttpsServer<typeof IncomingMessage, typeof RegistryResponse>);
+  // What Node's parser refuses before any route runs gets an OCI error body too.
+  server.on('clientError', writeClientError);
+  server.on('connect', refuseConnect);
   const waitingFor = { headers: 'request headers', body: 'request body', response: 'client to read the response' } as const;
   const stopGuard = guardStalls(server, { readTimeoutMs, writeTimeoutMs }, {
     connectionEvent: tls ? 'secureConnection' : 'connection',

@@ -6,24 +6,46 @@ import { storageUsage } from '../quota/usage';
 import type { ByteRange } from '../storage/types';
 import { digestParam, repositoryParam } from './validate';
 
-/** `bytes=a-b`, `bytes=a-`, `bytes=-n` (RFC 9110 §14.1.2); anything else is ignored, as RFC 9110 allows. */
+/**
+ * The Range header (RFC 9110 §14.2): `bytes=a-b`, `bytes=a-`, `bytes=-n`, or a list of them.
+ * - a unit other than bytes is ignored (undefined), as §14.2 requires;
+ * - a bytes range set that is not valid (garbage, signs, fractions, spaces inside, a last
+ *   position before the first, no unit at all) is refused with 416: §14.2 lets a server ignore
+ *   or reject it, and distribution and zot reject it; served whole, a client asking for a part
+ *   would take the whole blob for that part;
+ * - several ranges are served whole (no multipart/byteranges), as §14.2 allows, unless none of
+ *   them can be met;
+ * - a range that starts past the end, or a zero-length suffix, cannot be met: 416.
+ */
 export function parseRange(header: string | undefined, size: number): ByteRange | 'unsatisfiable' | undefined {
   if (!header) return undefined;
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!m || (m[1] === '' && m[2] === '')) return undefined;
-  let start: number;
-  let end: number;
+  const m = /^\s*([!#$%&'*+.^_`|~0-9A-Za-z-]+)=(.*)$/.exec(header);
+  if (!m) return 'unsatisfiable';
+  if (m[1].toLowerCase() !== 'bytes') return undefined;
+  const ranges = m[2]
+    .split(',')
+    .map((spec) => spec.trim())
+    .filter((spec) => spec !== '') // a list may hold empty elements (RFC 9110 §5.6.1)
+    .map((spec) => byteRange(spec, size));
+  if (ranges.length === 0 || ranges.includes('invalid')) return 'unsatisfiable';
+  const met = ranges.filter((r): r is ByteRange => typeof r === 'object');
+  if (met.length === 0) return 'unsatisfiable';
+  return ranges.length === 1 ? met[0] : undefined;
+}
+
+/** One range-spec of a bytes range set. */
+function byteRange(spec: string, size: number): ByteRange | 'unsatisfiable' | 'invalid' {
+  const m = /^(\d*)-(\d*)$/.exec(spec);
+  if (!m || (m[1] === '' && m[2] === '')) return 'invalid';
   if (m[1] === '') {
     const suffix = Number(m[2]);
-    if (suffix === 0) return 'unsatisfiable';
-    start = Math.max(0, size - suffix);
-    end = size - 1;
-  } else {
-    start = Number(m[1]);
-    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+    if (suffix === 0 || size === 0) return 'unsatisfiable';
+    return { start: Math.max(0, size - suffix), end: size - 1 };
   }
-  if (start >= size || start > end) return 'unsatisfiable';
-  return { start, end };
+  const start = Number(m[1]);
+  if (m[2] !== '' && Number(m[2]) < start) return 'invalid';
+  if (start >= size) return 'unsatisfiable';
+  return { start, end: m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1) };
 }
 
 export async function getBlob(ctx: RequestContext): Promise<void> {

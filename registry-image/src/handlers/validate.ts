@@ -20,8 +20,16 @@ export function referenceParam(reference: string): { digest?: string; tag?: stri
   return { tag: reference };
 }
 
-/** `n` and `last` of the paginated lists (spec: "Listing Tags"). */
+/**
+ * `n` and `last` of the paginated lists (spec: "Listing Tags"). Each may be given once: a
+ * second value (`n=1&n=1000`) is refused rather than one of them picked, since the client and
+ * any proxy in between may not pick the same one.
+ */
 export function pageParams(query: URLSearchParams): { n?: number; last?: string } {
+  for (const param of ['n', 'last']) {
+    const count = query.getAll(param).length;
+    if (count > 1) throw new RegistryError('PAGINATION_INVALID', `${param} is given ${count} times; give it once`);
+  }
   const nRaw = query.get('n');
   let n: number | undefined;
   if (nRaw !== null) {

@@ -10,10 +10,17 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
   if (Number.isFinite(declared) && declared > limit) throw new RegistryError('MANIFEST_TOO_BIG', `manifest of ${declared} bytes is over the ${limit}-byte limit`);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new RegistryError('MANIFEST_TOO_BIG', `manifest is over the ${limit}-byte limit`);
-    chunks.push(chunk as Buffer);
+  try {
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > limit) throw new RegistryError('MANIFEST_TOO_BIG', `manifest is over the ${limit}-byte limit`);
+      chunks.push(chunk as Buffer);
+    }
+  } catch (err) {
+    // The request's own error ('aborted'): the client stopped sending before the body was whole
+    // (a Content-Length it never met, broken chunked encoding). Its fault, not the registry's.
+    if (err instanceof RegistryError || req.complete) throw err;
+    throw new RegistryError('REQUEST_LENGTH_INVALID', `the request body ended after ${size} bytes, before it was complete`);
   }
   return Buffer.concat(chunks);
 }

@@ -72,6 +72,13 @@ export function parseManifest(body: Buffer, contentType: string | undefined): Pa
     throw new ManifestInvalid(`mediaType ${declared} does not match Content-Type ${header}`);
   }
   if (DOCKER_SCHEMA1.includes(mediaType)) throw new ManifestInvalid('Docker schema 1 manifests are not supported; push schema 2 or OCI');
+  // Any other type is refused, as distribution and zot refuse it. Stored, it would be served back
+  // with its type as the Content-Type: `text/html` would make the registry's origin serve a page
+  // the pusher wrote, and a type no header may carry (a line break, a character past Latin-1, or
+  // one too long for the manifest's link record) would fail the push or every later pull.
+  if (!IMAGE_MANIFEST_TYPES.has(mediaType) && !INDEX_TYPES.has(mediaType)) {
+    throw new ManifestInvalid(`media type ${JSON.stringify(mediaType.slice(0, 100))} is not a manifest type the registry stores (${[...IMAGE_MANIFEST_TYPES, ...INDEX_TYPES].join(', ')})`);
+  }
 
   const subject = m.subject === undefined ? undefined : descriptor(m.subject, 'subject');
   const annotations = m.annotations === undefined ? undefined : isStringMap(m.annotations) ? m.annotations : undefined;
@@ -86,13 +93,9 @@ export function parseManifest(body: Buffer, contentType: string | undefined): Pa
     const artifactType = (m.artifactType as string | undefined) ?? config.mediaType;
     return { mediaType, blobs, children: [], subject, artifactType, annotations };
   }
-  if (INDEX_TYPES.has(mediaType)) {
-    if (m.schemaVersion !== 2) throw new ManifestInvalid('schemaVersion must be 2');
-    const children = descriptorList(m.manifests, 'manifests');
-    return { mediaType, blobs: [], children, subject, artifactType: m.artifactType as string | undefined, annotations };
-  }
-  // Another JSON document type (a future artifact format): stored as is, nothing to check.
-  return { mediaType, blobs: [], children: [], subject, artifactType: m.artifactType as string | undefined, annotations };
+  if (m.schemaVersion !== 2) throw new ManifestInvalid('schemaVersion must be 2');
+  const children = descriptorList(m.manifests, 'manifests');
+  return { mediaType, blobs: [], children, subject, artifactType: m.artifactType as string | undefined, annotations };
 }
 
 /** No mediaType field and no Content-Type: decide by shape, as clients would. */

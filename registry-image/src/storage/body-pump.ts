@@ -44,10 +44,13 @@ export function pump(source: Readable, options: PumpOptions = {}): Promise<numbe
       onChunk?.(chunk);
       if (sink && !sink.write(chunk)) source.pause();
     });
-    source.on('error', fail);
-    // A client that disconnects mid-body: 'close' without 'end'.
+    // A client that disconnects mid-body ('close' without 'end', or the request's own 'aborted'
+    // error): the body is shorter than it said, the client's fault (SizeMismatch, a 400), never
+    // the registry's (a bare Error is answered and logged as a 500).
+    const cutShort = (why?: Error) => new StorageError('SizeMismatch', `the request body ended before it was complete${why ? `: ${why.message}` : ''}`);
+    source.on('error', (err: Error) => fail(cutShort(err)));
     source.on('close', () => {
-      if (!source.readableEnded) fail(new Error('the request body ended before it was complete'));
+      if (!source.readableEnded) fail(cutShort());
     });
     if (sink) {
       sink.on('drain', () => failure || source.resume());
