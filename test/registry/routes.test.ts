@@ -172,6 +172,16 @@ describe('uploads', () => {
     expect(res.status).toBe(400);
     expect(await errorCode(res)).toBe('DIGEST_INVALID');
     expect((await fetch(`${base}/v2/up/repo/blobs/${wrong}`, { method: 'HEAD' })).status).toBe(404);
+    // Its body is in the session now, so the session ends (as distribution does): a retry of the same PUT cannot append it twice.
+    const status = await fetch(`${base}${loc}`);
+    expect(status.status).toBe(404);
+    expect(await errorCode(status)).toBe('BLOB_UPLOAD_UNKNOWN');
+  });
+  it('PUT ?digest= wrong digest without a body 400 DIGEST_INVALID, and the session stays for a retry with the right one', async () => {
+    const loc = await start();
+    await fetch(`${base}${loc}`, { method: 'PATCH', body: 'kept' });
+    expect((await fetch(`${base}${loc}?digest=${sha256('not it')}`, { method: 'PUT' })).status).toBe(400);
+    expect((await fetch(`${base}${loc}?digest=${sha256('kept')}`, { method: 'PUT' })).status).toBe(201);
   });
   it('PUT without ?digest= 400 DIGEST_INVALID', async () => {
     const loc = await start();

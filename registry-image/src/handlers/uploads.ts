@@ -12,7 +12,7 @@ import type { RequestContext } from '../http/context';
 import { isRepositoryName } from '../oci/names';
 import { admitUpload } from '../quota/admission';
 import { finishBlob, mountBlob } from '../quota/commit';
-import type { UploadSession } from '../storage/types';
+import { StorageError, type UploadSession } from '../storage/types';
 import { digestParam, repositoryParam } from './validate';
 
 function sessionHeaders(session: UploadSession): Record<string, string> {
@@ -122,13 +122,22 @@ export async function finishUpload(ctx: RequestContext): Promise<void> {
   const { store } = ctx.parts;
   const session = await store.getUpload(name, ctx.params.id);
   const length = contentLength(ctx.req);
-  if (hasBody(ctx.req, length)) {
-    const placement = chunkPlacement(ctx.req, session, length);
-    await store.appendUpload(name, session.id, placement.offset, ctx.req, placement.length, { final: true });
-  } else {
+  if (!hasBody(ctx.req, length)) {
     ctx.req.resume();
+    await finishBlob(ctx.parts, name, session.id, digest); // a wrong digest keeps the session: retry with the right one
+    blobCreated(ctx, name, digest);
+    return;
   }
-  await finishBlob(ctx.parts, name, session.id, digest);
+  const placement = chunkPlacement(ctx.req, session, length);
+  await store.appendUpload(name, session.id, placement.offset, ctx.req, placement.length, { final: true });
+  try {
+    await finishBlob(ctx.parts, name, session.id, digest);
+  } catch (err) {
+    // The last chunk is in the session now; a retry of this PUT would append it twice. As
+    // distribution does, the session ends: the client starts the upload again.
+    if (err instanceof StorageError && err.kind === 'DigestMismatch') await store.cancelUpload(name, session.id).catch(() => {});
+    throw err;
+  }
   blobCreated(ctx, name, digest);
 }
 
