@@ -4,7 +4,8 @@
  *   - 500 stalled sockets: headers that stop, bodies that stop, responses nobody reads. The
  *     server closes each one after its timeout, and not before.
  *   - Beside them a normal workload runs without an error, and its p99 stays within 2x of the
- *     same workload run undisturbed just before.
+ *     same workload run undisturbed (the slower of a run just before and one just after: other
+ *     test files share the machine, and its load drifts).
  *   - Each upload whose body stalled stays resumable at its last acknowledged offset.
  *   - A transfer that keeps moving, slowly, for longer than the timeout is never cut.
  */
@@ -19,7 +20,7 @@ import { startRegistry, type RunningRegistry } from '../helpers/registry';
  * The stalled sockets' timeout: long enough that the normal workload runs while all 500 are
  * stalled (after the unread responses have filled their socket buffers), not after they close.
  */
-const STALL_TIMEOUT_MS = 15_000;
+const STALL_TIMEOUT_MS = 20_000;
 /** The slow-but-moving transfers' timeout: each runs for more than twice it. */
 const TIMEOUT_MS = 2000;
 const STALLED = { headers: 200, bodies: 200, responses: 100 };
@@ -163,8 +164,10 @@ describe('stalled clients', () => {
     expect(dropped('client to read the response')).toBe(STALLED.responses);
 
     expect(disturbed.errors).toEqual([]);
-    const p99 = { undisturbed: percentile(undisturbed.latencies, 99), disturbed: percentile(disturbed.latencies, 99) };
-    console.log(`[stalled-clients] p99 undisturbed ${p99.undisturbed.toFixed(1)} ms, beside ${STALLED.headers + STALLED.bodies + STALLED.responses} stalled sockets ${p99.disturbed.toFixed(1)} ms; stalled headers and bodies all closed ${allClosedMs} ms after they stalled`);
+    const after = await workload('calm-again', 30);
+    expect(after.errors).toEqual([]);
+    const p99 = { undisturbed: Math.max(percentile(undisturbed.latencies, 99), percentile(after.latencies, 99)), disturbed: percentile(disturbed.latencies, 99) };
+    console.log(`[stalled-clients] p99 undisturbed ${p99.undisturbed.toFixed(1)} ms, beside ${STALLED.headers + STALLED.bodies + STALLED.responses} stalled sockets ${p99.disturbed.toFixed(1)} ms; workload done ${workloadDoneMs} ms and stalled headers and bodies all closed ${allClosedMs} ms after they stalled (timeout ${STALL_TIMEOUT_MS} ms)`);
     expect(p99.disturbed).toBeLessThanOrEqual(2 * p99.undisturbed);
     // Closed by the server, after the timeout, not before; the bound on "in time" is loose
     // (the sweep runs every quarter timeout, and the machine is shared).
