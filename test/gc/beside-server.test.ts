@@ -6,10 +6,21 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { PERCH_BUNDLE, startRegistry } from '../helpers/registry';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PERCH_BUNDLE, startRegistry as startBundle, type RunningRegistry, type StartOptions } from '../helpers/registry';
 import { runCommand } from '../helpers/run-command';
 import { pullWhole, pushImage, randomBlob, type Pushed } from './registry-client';
+
+/** Every server a test starts is stopped after the file, also when an assertion failed first. */
+const started: RunningRegistry[] = [];
+afterAll(async () => {
+  await Promise.all(started.map((r) => r.stop('SIGKILL')));
+});
+async function startRegistry(options?: StartOptions): Promise<RunningRegistry> {
+  const registry = await startBundle(options);
+  started.push(registry);
+  return registry;
+}
 
 describe('one perch serve per storage root', () => {
   it('perch gc refuses beside a live server and names it, while pushes go on; it runs once the server is stopped or killed', async () => {
