@@ -15,7 +15,7 @@ import type { Auth } from '../../registry-image/src/auth/types';
 import type { PerchConfig } from '../../registry-image/src/config/types';
 import type { GcReport } from '../../registry-image/src/gc/report';
 import { healthReportRoute, type HealthReport, type HealthSources } from '../../registry-image/src/handlers/health-report';
-import { NoSpaceWatch, REFUSAL_MEMORY_MS } from '../../registry-image/src/handlers/storage-space';
+import { NoSpaceWatch, REFUSAL_MEMORY_MS } from '../../registry-image/src/handlers/no-space-watch';
 import type { RequestEvent } from '../../registry-image/src/http/hooks';
 import { silentLogger } from '../../registry-image/src/log';
 import { createRegistry } from '../../registry-image/src/server';

@@ -9,7 +9,7 @@ import type { PerchConfig } from '../config/types';
 import type { RegistryHooks } from '../http/hooks';
 import { securityHeaders } from '../http/security-headers';
 import { healthReportRoute, type HealthSources } from '../handlers/health-report';
-import { NoSpaceWatch } from '../handlers/storage-space';
+import { NoSpaceWatch } from '../handlers/no-space-watch';
 import type { Logger } from '../log';
 import { metricsRoute, RegistryMetrics, type GcHistory } from '../metrics';
 import { RateLimiter } from '../ratelimit';

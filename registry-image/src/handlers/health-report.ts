@@ -25,7 +25,8 @@ import { sendJson } from '../http/respond';
 import type { Route } from '../http/routes';
 import { usageSnapshot } from '../quota/usage';
 import { isNoSpace } from '../storage/types';
-import { bytesText, freeSpace, fullness, type FreeSpace, type NoSpaceWatch } from './storage-space';
+import type { NoSpaceWatch } from './no-space-watch';
+import { bytesText, freeSpace, fullness, type FreeSpace } from './storage-space';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'off';
 

@@ -4,8 +4,9 @@
  *
  * Full means a push cannot be stored now. Either the filesystem says so (under
  * FULL_FREE_BYTES left, no inode left, or the probe write refused with ENOSPC), or, /health
- * only, a push was refused for lack of space (507) and nothing has been stored since: a layer
- * larger than what is left fails while the percentages still look fine.
+ * only, a push was refused for lack of space (507) and nothing has been stored since
+ * (no-space-watch.ts): a layer larger than what is left fails while the percentages still
+ * look fine.
  *
  * A full disk keeps /readyz ready (200, with `"storage":"full"`): reads need no space, and
  * Kubernetes takes a pod that is not ready out of its Service, so a registry that can no
@@ -14,19 +15,12 @@
  */
 import type { StatsFs } from 'node:fs';
 import { statfs } from 'node:fs/promises';
-import type { RequestEvent, RequestObserver } from '../http/hooks';
 
 /**
  * Under this much free space the storage counts as full: a manifest still fits, a layer of
  * most real images does not. On volumes above 50 MiB the disk check's 2% floor fails first.
  */
 export const FULL_FREE_BYTES = 1024 * 1024;
-
-/** How long a refused push keeps /health failing when nothing is stored after it. */
-export const REFUSAL_MEMORY_MS = 10 * 60_000;
-
-/** The status http/errors.ts gives STORAGE_FULL. */
-const INSUFFICIENT_STORAGE = 507;
 
 export interface FreeSpace {
   freeBytes: number;
@@ -61,24 +55,4 @@ export function bytesText(bytes: number): string {
     unit++;
   }
   return unit === 0 ? `${value} bytes` : `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
-}
-
-/**
- * Watches answers (a RequestObserver, http/hooks.ts) for pushes refused for lack of space. A
- * write stored after one (a blob or manifest created, a chunk taken) says space is back.
- */
-export class NoSpaceWatch implements RequestObserver {
-  private refusedMs: number | undefined;
-
-  constructor(private readonly now: () => number = Date.now) {}
-
-  requestFinished(event: RequestEvent): void {
-    if (event.status === INSUFFICIENT_STORAGE) this.refusedMs = this.now();
-    else if (event.status === 201 || (event.method === 'PATCH' && event.status === 202)) this.refusedMs = undefined;
-  }
-
-  /** When the last push was refused for lack of space, if nothing was stored since and it is recent. */
-  lastRefusal(nowMs: number): number | undefined {
-    return this.refusedMs !== undefined && nowMs - this.refusedMs < REFUSAL_MEMORY_MS ? this.refusedMs : undefined;
-  }
 }
