@@ -7,7 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import { RegistryError } from '../http/errors';
 import { contentLength } from '../http/request-body';
-import { sendEmpty } from '../http/respond';
+import { sendEmpty, toRegistryError } from '../http/respond';
 import type { RequestContext } from '../http/context';
 import { isRepositoryName } from '../oci/names';
 import { admitUpload } from '../quota/admission';
@@ -22,6 +22,18 @@ function sessionHeaders(session: UploadSession): Record<string, string> {
     Range: `0-${Math.max(0, session.size - 1)}`,
     'Docker-Upload-UUID': session.id,
   };
+}
+
+/**
+ * A chunk that failed (a full disk, a body cut short, a wrong length) left the session as it
+ * was: the error answer says where that is, as a 202 would, so the client resumes from there.
+ */
+async function appendFailed(ctx: RequestContext, name: string, id: string, err: unknown): Promise<never> {
+  const error = toRegistryError(err);
+  if (error !== err) error.cause = err; // the log says what really failed (http/respond.ts writeError)
+  const session = await ctx.parts.store.getUpload(name, id).catch(() => undefined);
+  if (session) Object.assign(error.headers, sessionHeaders(session));
+  throw error;
 }
 
 function blobCreated(ctx: RequestContext, name: string, digest: string): void {
@@ -106,7 +118,7 @@ export async function patchUpload(ctx: RequestContext): Promise<void> {
   const { store } = ctx.parts;
   const session = await store.getUpload(name, ctx.params.id);
   const placement = chunkPlacement(ctx.req, session, contentLength(ctx.req));
-  const updated = await store.appendUpload(name, session.id, placement.offset, ctx.req, placement.length);
+  const updated = await store.appendUpload(name, session.id, placement.offset, ctx.req, placement.length).catch((err) => appendFailed(ctx, name, session.id, err));
   sendEmpty(ctx.res, 202, sessionHeaders(updated));
 }
 
@@ -129,7 +141,7 @@ export async function finishUpload(ctx: RequestContext): Promise<void> {
     return;
   }
   const placement = chunkPlacement(ctx.req, session, length);
-  await store.appendUpload(name, session.id, placement.offset, ctx.req, placement.length, { final: true });
+  await store.appendUpload(name, session.id, placement.offset, ctx.req, placement.length, { final: true }).catch((err) => appendFailed(ctx, name, session.id, err));
   try {
     await finishBlob(ctx.parts, name, session.id, digest);
   } catch (err) {

@@ -115,7 +115,9 @@ export function toRegistryError(err: unknown): RegistryError {
 
 export function writeError(req: IncomingMessage, res: ServerResponse, err: unknown, log: Logger): void {
   const error = toRegistryError(err);
-  if (error.status >= 500) log.error('request failed', { method: req.method, path: pathOf(req), error: String((err as Error)?.stack ?? err) });
+  // A handler that translated an error itself keeps the original as its cause: that is what failed.
+  const failed = err instanceof RegistryError && err.cause !== undefined ? err.cause : err;
+  if (error.status >= 500) log.error('request failed', { method: req.method, path: pathOf(req), error: String((failed as Error)?.stack ?? failed) });
   if (res.headersSent) {
     res.destroy();
     return;
