@@ -33,6 +33,43 @@ export interface HttpRouteArgs {
   parentRefs: GatewayParentRef[];
 }
 
+/**
+ * The bucket and its driver's settings when `storageDriver` is s3, gcs or azure. Each field
+ * belongs to some drivers only (components/object-storage-keys.ts has the table, with the stack
+ * config key of each); a field set for another driver is refused. Credentials are optional:
+ * without them the driver uses the Pod's workload identity (`serviceAccountName`).
+ */
+export interface ObjectStorageArgs {
+  /** s3, gcs: the bucket (required). */
+  bucket?: string;
+  /** s3, gcs, azure: a prefix inside the bucket the registry keeps everything under. */
+  rootDirectory?: string;
+  /** s3: the bucket's region (required; any name the server accepts for MinIO and the like). */
+  region?: string;
+  /** s3: an S3-compatible endpoint URL (MinIO, SeaweedFS, R2, ...); AWS when unset. */
+  endpoint?: string;
+  /** s3: path-style URLs (endpoint/bucket/key), which most S3-compatible servers need (default false). */
+  forcePathStyle?: boolean;
+  /** s3: HTTPS to the endpoint (default true). */
+  secure?: boolean;
+  /** s3: skip TLS certificate verification (default false). */
+  skipVerify?: boolean;
+  /** s3: access key id; give it with secretAccessKey, or neither (the AWS SDK's default chain). */
+  accessKeyId?: pulumi.Input<string>;
+  /** s3: secret access key. */
+  secretAccessKey?: pulumi.Input<string>;
+  /** gcs: a service-account key file's JSON; without it, Application Default Credentials. */
+  credentialsJson?: pulumi.Input<string>;
+  /** azure: the storage account (required). */
+  accountName?: string;
+  /** azure: the blob container (required). */
+  container?: string;
+  /** azure: the endpoint suffix of another cloud, e.g. core.chinacloudapi.cn (default core.windows.net). */
+  realm?: string;
+  /** azure: the account key; without it, the Pod's Azure identity (default_credentials). */
+  accountKey?: pulumi.Input<string>;
+}
+
 export interface ZotRegistryArgs {
   /** Namespace for everything (default zot-registry). */
   namespace?: string;
@@ -63,9 +100,20 @@ export interface ZotRegistryArgs {
   loadBalancerTimeout?: number;
   /** Host (or host:port) users reach the registry at; required for NodePort. */
   externalHost?: string;
-  /** PVC size (default 10Gi). */
+  /**
+   * Where the images live: `filesystem` (a PersistentVolumeClaim, default), or a bucket with
+   * `s3`, `gcs` or `azure` (settings in `objectStorage`), which several replicas can share.
+   */
+  storageDriver?: string;
+  /** The bucket and its driver's settings, for storageDriver s3, gcs or azure. */
+  objectStorage?: ObjectStorageArgs;
+  /** Registry Pods (default 1). More than one needs object storage. */
+  replicas?: number;
+  /** An existing ServiceAccount in the namespace the registry Pods run as (workload identity). */
+  serviceAccountName?: string;
+  /** PVC size (default 10Gi); filesystem storage only. */
   storageSize?: string;
-  /** PVC storage class; the cluster default when unset. */
+  /** PVC storage class; the cluster default when unset; filesystem storage only. */
   storageClass?: string;
   /**
    * Let one `pulumi up` go ahead with a change that deletes the stored images (a new

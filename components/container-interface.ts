@@ -25,8 +25,19 @@ export const HTPASSWD_PATH = `${SECRET_DIR}/${HTPASSWD_FILE}`;
 export const TOKEN_KEY_FILE = 'token.key';
 export const TOKEN_KEY_PATH = `${SECRET_DIR}/${TOKEN_KEY_FILE}`;
 
-/** storage.rootDirectory: the PVC. Upload sessions live here too (same filesystem). */
+/**
+ * storage.rootDirectory: the PVC. Upload sessions live here too (same filesystem). With object
+ * storage (storage.storageDriver) it is only the registry's local scratch folder, an emptyDir.
+ */
 export const DATA_DIR = '/var/lib/registry';
+
+/**
+ * Object storage credentials that are files (GCS's service-account key): their Secret is
+ * mounted here as a directory, beside and not inside /secret (a read-only Secret volume).
+ */
+export const STORAGE_CREDENTIALS_DIR = '/storage-credentials';
+export const GCS_CREDENTIALS_FILE = 'gcs-credentials.json';
+export const GCS_CREDENTIALS_PATH = `${STORAGE_CREDENTIALS_DIR}/${GCS_CREDENTIALS_FILE}`;
 
 /** The only other writable path; the root filesystem is read-only. */
 export const TMP_DIR = '/tmp';

@@ -2,7 +2,7 @@
  * The component's public surface, for index.ts, other Pulumi programs and other test suites.
  */
 export { ZotRegistry, ZOT_REGISTRY_TYPE } from './zot-registry';
-export type { ZotRegistryArgs, IngressArgs, HttpRouteArgs, GatewayParentRef, ResourceAmounts } from './args';
+export type { ZotRegistryArgs, IngressArgs, HttpRouteArgs, GatewayParentRef, ResourceAmounts, ObjectStorageArgs } from './args';
 export { ConfigError } from './config-error';
 export * from './container-interface';
 export { DEFAULTS, PERCH_IMAGE, DEFAULT_SEED_CHARTS } from './defaults';
@@ -13,4 +13,6 @@ export { renderZotConfig, zotConfigText, type ZotConfigJson } from './zot-config
 export { htpasswdLine, bcryptSalt } from './htpasswd';
 export { registryProbes } from './probes';
 export { podSecurityContext, containerSecurityContext } from './pod-security';
-export { CHECKSUM_ANNOTATION } from './registry-pod';
+export { CHECKSUM_ANNOTATION, STORAGE_CREDENTIALS_CHECKSUM_ANNOTATION } from './registry-pod';
+export { OBJECT_STORAGE_KEYS } from './object-storage-keys';
+export { storageDriverJson, type ObjectStorage, type StorageDriverJson } from './object-storage';

@@ -13,6 +13,10 @@ export interface ResourceNames {
   seedSecret: string;
   tokenKeySecret: string;
   pvc: string;
+  /** Object storage credentials (only when the stack gives some). */
+  objectStorageSecret: string;
+  /** Only with more than one replica. */
+  podDisruptionBudget: string;
   ingress: string;
   httpRoute: string;
 }
@@ -25,6 +29,8 @@ export const DEFAULT_NAMES: Readonly<ResourceNames> = Object.freeze({
   seedSecret: 'zot-registry-seed-credentials',
   tokenKeySecret: 'zot-registry-token-key',
   pvc: 'zot-registry-data',
+  objectStorageSecret: 'zot-registry-object-storage',
+  podDisruptionBudget: 'zot-registry',
   ingress: 'zot-registry',
   httpRoute: 'zot-registry',
 });

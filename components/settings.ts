@@ -1,7 +1,8 @@
 /**
  * resolveSettings: ZotRegistryArgs + defaults -> one checked, fully filled-in settings object.
- * Every rule a configuration must follow is here, and each broken rule throws ConfigError
- * naming the key and what is allowed, while the program runs and before anything is created.
+ * Every rule a configuration must follow is here (where the images live and how many replicas:
+ * components/storage-settings.ts), and each broken rule throws ConfigError naming the key and
+ * what is allowed, while the program runs and before anything is created.
  */
 import type * as pulumi from '@pulumi/pulumi';
 import { chartId, SEED_CHARTS } from 'perch/seed';
@@ -11,6 +12,7 @@ import { DEFAULTS } from './defaults';
 import { parseHtpasswd, type HtpasswdEntry } from './htpasswd';
 import { isPerchImage, pinnedImage } from './image-ref';
 import { DEFAULT_NAMES, type ResourceNames, type SeedChart } from './names';
+import { resolveStorage, type RegistryStorage } from './storage-settings';
 import {
   byteQuantity,
   cpuQuantity,
@@ -55,8 +57,12 @@ export interface RegistrySettings {
   /** Seconds `pulumi up` waits for a load-balancer address (and an Ingress's admission). */
   loadBalancerTimeout: number;
   externalHost?: { host: string; port?: number };
-  storageSize: string;
-  storageClass?: string;
+  /** Where the images live: a PersistentVolumeClaim, or a bucket (components/storage-settings.ts). */
+  storage: RegistryStorage;
+  /** Registry Pods; more than one only with object storage. */
+  replicas: number;
+  /** An existing ServiceAccount the registry Pods run as; the namespace's default when unset. */
+  serviceAccountName?: string;
   /** Go ahead with a change the storage guard would refuse (components/storage-guard.ts). */
   allowDataLoss: boolean;
   username: string;
@@ -174,9 +180,7 @@ export function resolveSettings(args: ZotRegistryArgs): RegistrySettings {
     );
   }
 
-  const storageSize = byteQuantity('storageSize', nonEmpty(args.storageSize) ?? DEFAULTS.storageSize);
-  const storageClassText = nonEmpty(args.storageClass);
-  const storageClass = storageClassText === undefined ? undefined : dnsSubdomain('storageClass', storageClassText);
+  const { storage, replicas, serviceAccountName } = resolveStorage(args);
 
   const resources = {
     requests: {
@@ -230,7 +234,8 @@ export function resolveSettings(args: ZotRegistryArgs): RegistrySettings {
     port,
     awaitLoadBalancer: args.awaitLoadBalancer ?? DEFAULTS.awaitLoadBalancer,
     loadBalancerTimeout: wholeNumber('loadBalancerTimeout', args.loadBalancerTimeout ?? DEFAULTS.loadBalancerTimeout, 10, 3600),
-    storageSize,
+    storage,
+    replicas,
     allowDataLoss: args.allowDataLoss ?? DEFAULTS.allowDataLoss,
     username,
     passwordSource,
@@ -243,7 +248,7 @@ export function resolveSettings(args: ZotRegistryArgs): RegistrySettings {
   };
   if (nodePort !== undefined) settings.nodePort = nodePort;
   if (externalHost !== undefined) settings.externalHost = externalHost;
-  if (storageClass !== undefined) settings.storageClass = storageClass;
+  if (serviceAccountName !== undefined) settings.serviceAccountName = serviceAccountName;
   if (passwordGiven) settings.password = args.password!;
   const ingress = resolveIngress(args.ingress);
   if (ingress !== undefined) settings.ingress = ingress;

@@ -3,13 +3,15 @@
  * to learn which keys the program reads and compare them with what Pulumi.yaml declares.
  *
  * Pulumi.yaml config types are limited to string, integer, boolean and array, so structured
- * settings are flat keys here (cpuRequest, ingressHost, httpRouteParentRefs, ...). Every key
- * has a default in Pulumi.yaml (a declared key without one is required by the CLI), so an
- * empty string or 0 means "not set".
+ * settings are flat keys here (cpuRequest, ingressHost, httpRouteParentRefs, and the
+ * object-storage keys of components/object-storage-keys.ts). Every key has a default in
+ * Pulumi.yaml (a declared key without one is required by the CLI), so an empty string or 0
+ * means "not set".
  */
 import type * as pulumi from '@pulumi/pulumi';
-import type { GatewayParentRef, ZotRegistryArgs } from './args';
+import type { GatewayParentRef, ObjectStorageArgs, ZotRegistryArgs } from './args';
 import { ConfigError } from './config-error';
+import { OBJECT_STORAGE_FIELDS, OBJECT_STORAGE_KEYS } from './object-storage-keys';
 
 /** What the program needs from pulumi.Config; a test can hand in its own. */
 export interface ConfigReader {
@@ -54,6 +56,22 @@ function list(config: ConfigReader, key: string): string[] | undefined {
   return parsed as string[];
 }
 
+/** A key set with `--secret` (or not): only its presence is read in plain; the value stays a secret Output. */
+function secret(config: ConfigReader, key: string): pulumi.Output<string> | undefined {
+  return text(config, key) === undefined ? undefined : config.requireSecret(key);
+}
+
+/** The object-storage keys, named and typed in components/object-storage-keys.ts. */
+function objectStorage(config: ConfigReader): ObjectStorageArgs {
+  const args: Record<string, string | boolean | pulumi.Output<string>> = {};
+  for (const field of OBJECT_STORAGE_FIELDS) {
+    const { key, type } = OBJECT_STORAGE_KEYS[field];
+    const value = type === 'boolean' ? bool(config, key) : type === 'secret' ? secret(config, key) : text(config, key);
+    if (value !== undefined) args[field] = value;
+  }
+  return args as ObjectStorageArgs;
+}
+
 /** `[namespace/]name[:sectionName]`, one Gateway per list item. */
 export function parseParentRef(key: string, value: string): GatewayParentRef {
   const match = /^(?:([^/:]+)\/)?([^/:]+)(?::([^/:]+))?$/.exec(value);
@@ -82,6 +100,10 @@ export function readStackConfig(config: ConfigReader): ZotRegistryArgs {
     awaitLoadBalancer: bool(config, 'awaitLoadBalancer'),
     loadBalancerTimeout: int(config, 'loadBalancerTimeout'),
     externalHost: text(config, 'externalHost'),
+    storageDriver: text(config, 'storageDriver'),
+    objectStorage: objectStorage(config),
+    replicas: int(config, 'replicas'),
+    serviceAccountName: text(config, 'serviceAccountName'),
     storageSize: text(config, 'storageSize'),
     storageClass: text(config, 'storageClass'),
     allowDataLoss: bool(config, 'allowDataLoss'),
@@ -120,6 +142,10 @@ export function readStackConfig(config: ConfigReader): ZotRegistryArgs {
   set('awaitLoadBalancer', raw.awaitLoadBalancer);
   set('loadBalancerTimeout', raw.loadBalancerTimeout);
   set('externalHost', raw.externalHost);
+  set('storageDriver', raw.storageDriver);
+  args.objectStorage = raw.objectStorage;
+  set('replicas', raw.replicas);
+  set('serviceAccountName', raw.serviceAccountName);
   set('storageSize', raw.storageSize);
   set('storageClass', raw.storageClass);
   set('allowDataLoss', raw.allowDataLoss);

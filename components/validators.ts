@@ -135,3 +135,97 @@ export function requestWithinLimit(key: string, request: string, limit: string):
     throw new ConfigError(key, `the request ${request} is above the limit ${limit}; a request may be at most its limit`);
   }
 }
+
+/*
+ * Object storage. Bucket names follow S3's and GCS's rules loosely (upper case is let through for
+ * old S3 buckets); what matters here is catching a URL or a path where a bare name belongs.
+ */
+const BUCKET = /^[A-Za-z0-9][A-Za-z0-9._-]{1,220}[A-Za-z0-9]$/;
+const REGION = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+/** A key prefix inside the bucket: path segments without `.`/`..`, an optional leading `/`. */
+const BUCKET_PATH = /^\/?[A-Za-z0-9_-][A-Za-z0-9._-]*(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*\/?$/;
+/** Azure: storage accounts are 3-24 lower-case letters and digits. */
+const AZURE_ACCOUNT = /^[a-z0-9]{3,24}$/;
+/** Azure: containers are 3-63 lower-case letters, digits and single hyphens, not at either end. */
+const AZURE_CONTAINER = /^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+
+export function bucketName(key: string, value: string): string {
+  if (!BUCKET.test(value)) {
+    throw new ConfigError(
+      key,
+      `"${value}" is not a bucket name; give the bare name, 3-222 letters, digits, '.', '-' and '_' (e.g. registry-images), ` +
+        'without s3:// or gs:// and without a path (a prefix inside the bucket goes in objectStorageRootDirectory)',
+    );
+  }
+  return value;
+}
+
+export function bucketRegion(key: string, value: string): string {
+  if (!REGION.test(value)) {
+    throw new ConfigError(key, `"${value}" is not a region name; use e.g. eu-central-1 (AWS), or us-east-1 for most S3-compatible servers`);
+  }
+  return value;
+}
+
+export function bucketPath(key: string, value: string): string {
+  if (!BUCKET_PATH.test(value)) {
+    throw new ConfigError(key, `"${value}" is not a path inside the bucket; use segments of letters, digits, '.', '-' and '_' separated by '/' (e.g. /registry or teams/registry)`);
+  }
+  return value;
+}
+
+/**
+ * An S3-compatible endpoint: http(s)://host[:port], as the SDK takes it. A URL with a user and
+ * password in it is refused without being echoed: it would put a credential into config.json.
+ */
+export function endpointUrl(key: string, value: string): string {
+  const example = 'e.g. http://minio.storage.svc.cluster.local:9000 or https://s3.eu-central-1.amazonaws.com';
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(key, `"${value}" is not a URL; give the endpoint with its scheme (${example})`);
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new ConfigError(
+      key,
+      'holds a user name or password; give the endpoint without them, and the keys with: pulumi config set --secret s3AccessKeyId ... (and s3SecretAccessKey)',
+    );
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '' || url.search !== '' || url.hash !== '') {
+    throw new ConfigError(key, `"${value}" is not an endpoint URL; use http:// or https://, a host and an optional port, without a query (${example})`);
+  }
+  return value;
+}
+
+export function azureAccountName(key: string, value: string): string {
+  if (!AZURE_ACCOUNT.test(value)) {
+    throw new ConfigError(key, `"${value}" is not an Azure storage account name; use 3-24 lower-case letters and digits (the part before .blob.core.windows.net)`);
+  }
+  return value;
+}
+
+export function azureContainerName(key: string, value: string): string {
+  if (!AZURE_CONTAINER.test(value)) {
+    throw new ConfigError(key, `"${value}" is not an Azure container name; use 3-63 lower-case letters, digits and single '-', starting and ending with a letter or digit`);
+  }
+  return value;
+}
+
+/**
+ * A Google credentials file (a service-account key, or an external-account configuration for
+ * workload identity federation): a JSON object with a string `type`. The text is a secret, so no
+ * message quotes any of it.
+ */
+export function googleCredentialsJson(key: string, text: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new ConfigError(key, `is not JSON; give the key file's content: pulumi config set --secret ${key} < key.json`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || typeof (parsed as { type?: unknown }).type !== 'string') {
+    throw new ConfigError(key, 'is JSON but not a Google credentials file (it has no "type" such as "service_account"); give the key file the console or gcloud made');
+  }
+  return text;
+}

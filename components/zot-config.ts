@@ -5,6 +5,7 @@
  * mode adds the `perch` section, which upstream zot would refuse as an unknown key.
  */
 import { DATA_DIR, HTPASSWD_PATH, REGISTRY_PORT, TOKEN_KEY_PATH } from './container-interface';
+import type { StorageDriverJson } from './object-storage';
 
 export type AuthMode = 'basic' | 'token';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -17,6 +18,8 @@ export interface ZotConfigOptions {
   authMode: AuthMode;
   anonymousRead: boolean;
   logLevel: LogLevel;
+  /** Object storage: zot's storage.storageDriver block (components/object-storage.ts); none for the filesystem. */
+  storageDriver?: StorageDriverJson;
 }
 
 /** zot's config.json as this program writes it: a subset of zot's Config struct. */
@@ -31,7 +34,8 @@ export interface ZotConfigJson {
       repositories: Record<string, { anonymousPolicy?: PolicyAction[]; defaultPolicy?: PolicyAction[] }>;
     };
   };
-  storage: { rootDirectory: string };
+  /** With a storageDriver, rootDirectory is only the registry's local scratch folder. */
+  storage: { rootDirectory: string; storageDriver?: StorageDriverJson };
   log: { level: LogLevel };
   perch?: { auth: { challenge: 'bearer'; tokenKeyFile: string } };
 }
@@ -47,7 +51,10 @@ export function renderZotConfig(options: ZotConfigOptions): ZotConfigJson {
       port: String(REGISTRY_PORT),
       auth: { htpasswd: { path: HTPASSWD_PATH } },
     },
-    storage: { rootDirectory: DATA_DIR },
+    storage: {
+      rootDirectory: DATA_DIR,
+      ...(options.storageDriver !== undefined ? { storageDriver: options.storageDriver } : {}),
+    },
     log: { level: options.logLevel },
   };
   if (options.anonymousRead) {

@@ -3,11 +3,14 @@
  *
  *   StorageGuard (refuses a change that would delete the stored images; components/storage-guard.ts)
  *     │ the namespace name
- *   Namespace ─┬─ ConfigMap (config.json) ─────────────┐
- *              ├─ Secret htpasswd (bcrypt) ───────────┐ │
- *              ├─ Secret token key (token mode) ─────┐│ │
- *              ├─ PVC ─────────────────────────────┐ ││ │
- *              ├─ Deployment (1 replica, Recreate) ◄┴─┴┴─┘
+ *   Namespace ─┬─ ConfigMap (config.json) ───────────────────┐
+ *              ├─ Secret htpasswd (bcrypt) ─────────────────┐ │
+ *              ├─ Secret token key (token mode) ───────────┐│ │
+ *              ├─ PVC (filesystem storage) ───────────────┐││ │
+ *              ├─ Secret object storage (bucket keys) ───┐│││ │
+ *              ├─ Deployment ◄───────────────────────────┴┴┴┴─┘
+ *              │    filesystem: 1 replica, Recreate; a bucket: `replicas`, RollingUpdate
+ *              ├─ PodDisruptionBudget (a bucket and more than one replica)
  *              ├─ Service (LoadBalancer | NodePort | ClusterIP)
  *              ├─ Secret seed credentials ──► Jobs `perch seed`, one per chart (after the
  *              │                                Deployment is ready)
@@ -21,15 +24,17 @@ import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
 import { SEED_ENV, SEED_NAMESPACE } from 'perch/seed';
 import type { ZotRegistryArgs } from './args';
-import { restartChecksum } from './checksum';
+import { credentialsChecksum, restartChecksum } from './checksum';
 import { ConfigError } from './config-error';
 import { hintHook, HTTP_ROUTE_HINT, loadBalancerHint } from './failure-hints';
 import { CONFIG_FILE, HEALTH_PATHS, HTPASSWD_FILE, TOKEN_KEY_FILE } from './container-interface';
+import { objectStorageLocation, storageCredentials, storageDriverJson, workloadIdentityLabels } from './object-storage';
 import { htpasswdLine, htpasswdMatches, htpasswdText, passwordProblem, SALT_BYTES } from './htpasswd';
 import { commonLabels, selectorLabels } from './labels';
 import { localRegistryHostingData } from './local-registry-hosting';
 import { inClusterHost, LOCAL_REGISTRY_HOSTING, seedJobName } from './names';
-import { registryPodTemplate } from './registry-pod';
+import { registryPodTemplate, type RegistryPodInputs } from './registry-pod';
+import { disruptionBudgetSpec, registryRollout } from './rollout';
 import { chooseRegistryUrl, helmLoginCommand, registryHost } from './registry-url';
 import { SEED_SECRET_KEYS, seedArgs, seedJobSpec } from './seed-job';
 import { resolveSettings, type RegistrySettings } from './settings';
@@ -67,8 +72,13 @@ export class ZotRegistry extends pulumi.ComponentResource {
   readonly htpasswdSecret: k8s.core.v1.Secret | undefined;
   readonly tokenKeySecret: k8s.core.v1.Secret | undefined;
   readonly seedSecret: k8s.core.v1.Secret | undefined;
-  readonly pvc: k8s.core.v1.PersistentVolumeClaim;
+  /** Filesystem storage only. */
+  readonly pvc: k8s.core.v1.PersistentVolumeClaim | undefined;
+  /** Object storage with credentials given only. */
+  readonly objectStorageSecret: k8s.core.v1.Secret | undefined;
   readonly deployment: k8s.apps.v1.Deployment;
+  /** Object storage with more than one replica only. */
+  readonly podDisruptionBudget: k8s.policy.v1.PodDisruptionBudget | undefined;
   readonly service: k8s.core.v1.Service;
   readonly seedJobs: k8s.batch.v1.Job[];
 
@@ -85,16 +95,14 @@ export class ZotRegistry extends pulumi.ComponentResource {
     // ── Storage guard, then the Namespace ──────────────────────────────────────────────
     // The namespace name flows through the guard, so nothing namespaced is touched before it
     // has refused a change that would delete the stored images (components/storage-guard.ts).
+    const storage = s.storage;
+    const where =
+      storage.driver === 'filesystem'
+        ? { claim: names.pvc, storageSize: storage.size, storageClass: storage.class ?? '' }
+        : { claim: '', storageSize: '', storageClass: '', objectStorage: objectStorageLocation(storage) };
     const guard = new StorageGuard(
       `${name}-storage-guard`,
-      {
-        namespace: s.namespace,
-        claim: names.pvc,
-        storageSize: s.storageSize,
-        storageClass: s.storageClass ?? '',
-        namespaceOwned: s.createNamespace,
-        allowDataLoss: s.allowDataLoss,
-      },
+      { namespace: s.namespace, ...where, namespaceOwned: s.createNamespace, allowDataLoss: s.allowDataLoss },
       parent,
     );
     if (s.createNamespace) {
@@ -173,7 +181,12 @@ export class ZotRegistry extends pulumi.ComponentResource {
     }
 
     // ── config.json ────────────────────────────────────────────────────────────────────
-    const configText = zotConfigText({ authMode: s.authMode, anonymousRead: s.anonymousRead, logLevel: s.logLevel });
+    const configText = zotConfigText({
+      authMode: s.authMode,
+      anonymousRead: s.anonymousRead,
+      logLevel: s.logLevel,
+      ...(storage.driver !== 'filesystem' ? { storageDriver: storageDriverJson(storage) } : {}),
+    });
     this.configMap = new k8s.core.v1.ConfigMap(
       `${name}-config`,
       { metadata: { name: names.configMap, namespace, labels }, data: { [CONFIG_FILE]: configText } },
@@ -181,46 +194,82 @@ export class ZotRegistry extends pulumi.ComponentResource {
     );
 
     // ── Storage ────────────────────────────────────────────────────────────────────────
-    this.pvc = new k8s.core.v1.PersistentVolumeClaim(
-      `${name}-data`,
-      {
-        metadata: {
-          name: names.pvc,
-          namespace,
-          labels,
-          // With a WaitForFirstConsumer storage class (kind, k3d, most clouds) the claim stays
-          // Pending until the Pod exists, and the Pod waits for the claim: do not wait here;
-          // the Deployment's readiness covers the volume.
-          annotations: { 'pulumi.com/skipAwait': 'true' },
+    // Filesystem: a claim. Object storage: the bucket, and credentials (if the stack gave any)
+    // in a Secret of their own, never in config.json.
+    if (storage.driver === 'filesystem') {
+      this.pvc = new k8s.core.v1.PersistentVolumeClaim(
+        `${name}-data`,
+        {
+          metadata: {
+            name: names.pvc,
+            namespace,
+            labels,
+            // With a WaitForFirstConsumer storage class (kind, k3d, most clouds) the claim stays
+            // Pending until the Pod exists, and the Pod waits for the claim: do not wait here;
+            // the Deployment's readiness covers the volume.
+            annotations: { 'pulumi.com/skipAwait': 'true' },
+          },
+          spec: {
+            accessModes: ['ReadWriteOnce'],
+            resources: { requests: { storage: storage.size } },
+            ...(storage.class !== undefined ? { storageClassName: storage.class } : {}),
+          },
         },
-        spec: {
-          accessModes: ['ReadWriteOnce'],
-          resources: { requests: { storage: s.storageSize } },
-          ...(s.storageClass !== undefined ? { storageClassName: s.storageClass } : {}),
+        parent,
+      );
+    } else {
+      this.pvc = undefined;
+    }
+    const credentials = storage.driver === 'filesystem' ? [] : storageCredentials(storage);
+    let podCredentials: Pick<RegistryPodInputs, 'storageCredentials'> = {};
+    if (credentials.length > 0) {
+      this.objectStorageSecret = new k8s.core.v1.Secret(
+        `${name}-object-storage`,
+        {
+          metadata: { name: names.objectStorageSecret, namespace, labels },
+          type: 'Opaque',
+          stringData: Object.fromEntries(credentials.map((c) => [c.key, pulumi.secret(c.value)])),
         },
-      },
-      parent,
-    );
+        parent,
+      );
+      podCredentials = {
+        storageCredentials: {
+          secretName: this.objectStorageSecret.metadata.name,
+          // Names only: the values stay in the Secret.
+          refs: credentials.map(({ value: _value, ...ref }) => ref),
+          // A SHA-256 of high-entropy keys gives nothing away; left secret it would hide the
+          // whole Deployment spec in every preview.
+          checksum: pulumi.unsecret(
+            pulumi.all(credentials.map((c) => c.value)).apply((values) => credentialsChecksum(credentials.map((c, i) => [c.key, values[i]!] as const))),
+          ),
+        },
+      };
+    } else {
+      this.objectStorageSecret = undefined;
+    }
 
     // ── Deployment ─────────────────────────────────────────────────────────────────────
     const registrySelector = selectorLabels(name, 'registry');
+    const rollout = registryRollout(storage.driver !== 'filesystem', s.replicas);
     const checksum = tokenKey === undefined ? restartChecksum(configText, undefined) : tokenKey.apply((k) => restartChecksum(configText, k));
     this.deployment = new k8s.apps.v1.Deployment(
       `${name}-deployment`,
       {
         metadata: { name: names.deployment, namespace, labels: commonLabels(name, 'registry') },
         spec: {
-          replicas: 1,
-          // One ReadWriteOnce volume: the old Pod must release it before the new one starts.
-          strategy: { type: 'Recreate' },
+          // How many Pods and how they are replaced: components/rollout.ts.
+          replicas: rollout.replicas,
+          strategy: rollout.strategy,
           selector: { matchLabels: registrySelector },
           template: registryPodTemplate({
             image: s.registryImage,
-            labels: commonLabels(name, 'registry'),
+            labels: { ...commonLabels(name, 'registry'), ...workloadIdentityLabels(storage) },
             configMapName: this.configMap.metadata.name,
             htpasswdSecretName,
             ...(this.tokenKeySecret !== undefined ? { tokenKeySecretName: this.tokenKeySecret.metadata.name } : {}),
-            pvcName: this.pvc.metadata.name,
+            ...(this.pvc !== undefined ? { pvcName: this.pvc.metadata.name } : {}),
+            ...podCredentials,
+            ...(s.serviceAccountName !== undefined ? { serviceAccountName: s.serviceAccountName } : {}),
             resources: s.resources,
             checksum,
           }),
@@ -228,6 +277,16 @@ export class ZotRegistry extends pulumi.ComponentResource {
       },
       parent,
     );
+
+    const budget = disruptionBudgetSpec(rollout, registrySelector);
+    this.podDisruptionBudget =
+      budget === undefined
+        ? undefined
+        : new k8s.policy.v1.PodDisruptionBudget(
+            `${name}-disruption-budget`,
+            { metadata: { name: names.podDisruptionBudget, namespace, labels: commonLabels(name, 'registry') }, spec: budget },
+            parent,
+          );
 
     // ── Service ────────────────────────────────────────────────────────────────────────
     const skipAwait = s.serviceType === 'LoadBalancer' && !s.awaitLoadBalancer;

@@ -25,7 +25,8 @@ export const ZOT_V2_1_20_KEYS: KeyTree = {
       metrics: true,
     },
   },
-  storage: { rootdirectory: true, dedupe: true, gc: true, commit: true },
+  // storageDriver is a free-form map zot hands to its driver (StorageConfig.StorageDriver).
+  storage: { rootdirectory: true, dedupe: true, gc: true, commit: true, storagedriver: true },
   log: { level: true, output: true, audit: true },
 };
 
