@@ -11,7 +11,9 @@
 # A Go tool is rebuilt only when the module version recorded in the binary (`go version -m`)
 # differs from the pin, so changing a pin here is enough to upgrade it. Go keeps its module
 # and build caches under ~/go and ~/.cache/go-build, so a rebuild after the first is quick.
-# Usage: scripts/install-tools.sh [node|apt|go|cluster|all]   (default all)
+#   The object-storage peers into $PERCH_TOOLS/bin: weed (SeaweedFS, S3), fake-gcs-server
+#   and registry-v3 (distribution v3.1.2)
+# Usage: scripts/install-tools.sh [node|apt|go|storage|cluster|all]   (default all)
 set -euo pipefail
 TOOLS="${PERCH_TOOLS:-$HOME/.cache/perch-tools}"
 mkdir -p "$TOOLS/bin"
@@ -97,6 +99,42 @@ install_go() {
   return $rc
 }
 
+# The object-storage peers (issue 14): S3 (SeaweedFS), Google Cloud Storage (fake-gcs-server)
+# and distribution v3, the performance peer with an s3 driver. Azurite (Azure Blob) is an npm
+# dev dependency of the project, so `npm ci` brings it.
+# SeaweedFS's go.mod has a replace directive, so `go install` refuses it: it builds through a
+# wrapper module holding the same replace (5 to 12 minutes on 2 cores the first time).
+WEED_VERSION=v0.0.0-20261109003541-7506e5f91cd6
+install_weed() {
+  local have=""
+  if [ -x "$TOOLS/bin/weed" ]; then
+    have=$(go version -m "$TOOLS/bin/weed" 2>/dev/null | awk '$1 == "dep" && $2 == "github.com/seaweedfs/seaweedfs" { print $3 }')
+    if [ "$have" = "$WEED_VERSION" ]; then echo "[install] weed: already there ($WEED_VERSION)"; return; fi
+  fi
+  local w; w=$(mktemp -d) || return 1
+  cat > "$w/go.mod" <<MOD
+module weedwrap
+go 1.26
+require github.com/seaweedfs/seaweedfs $WEED_VERSION
+replace github.com/tyler-smith/go-bip39 => github.com/cosmos/go-bip39 v1.0.0
+MOD
+  printf '//go:build tools\npackage tools\nimport _ "github.com/seaweedfs/seaweedfs/weed"\n' > "$w/tools.go"
+  if ! (cd "$w" && GOFLAGS=-mod=mod go mod tidy >/dev/null 2>&1 && CGO_ENABLED=0 GOFLAGS=-buildvcs=false go build -o "$TOOLS/bin/weed.new" github.com/seaweedfs/seaweedfs/weed); then
+    rm -rf "$w"; return 1
+  fi
+  rm -rf "$w"
+  mv "$TOOLS/bin/weed.new" "$TOOLS/bin/weed"
+  echo "[install] weed: built $WEED_VERSION${have:+ (was $have)}"
+}
+install_storage() {
+  command -v go >/dev/null || { echo "go is needed to build SeaweedFS, fake-gcs-server and distribution v3: install Go (1.26 or newer) first" >&2; return 1; }
+  local rc=0
+  step fake-gcs-server go_tool fake-gcs-server github.com/fsouza/fake-gcs-server@v1.56.1 github.com/fsouza/fake-gcs-server || rc=1
+  step registry-v3 go_tool registry-v3 github.com/distribution/distribution/v3/cmd/registry@v3.1.2 github.com/distribution/distribution/v3 || rc=1
+  step weed install_weed || rc=1
+  return $rc
+}
+
 install_cluster() {
   command -v go >/dev/null || { echo "go is needed to build the Pulumi CLI and Kubernetes for the cluster suite: install Go (1.26 or newer) first" >&2; return 1; }
   # From the project root: the provider versions come from ./package-lock.json.
@@ -110,9 +148,10 @@ case $what in
   node) step node24 install_node || rc=1 ;;
   apt) step apt install_apt || rc=1 ;;
   go) install_go || rc=1 ;;
+  storage) install_storage || rc=1 ;;
   cluster) step cluster install_cluster || rc=1 ;;
-  all) step node24 install_node || rc=1; step apt install_apt || rc=1; install_go || rc=1; step cluster install_cluster || rc=1 ;;
-  *) echo "usage: $0 [node|apt|go|cluster|all]" >&2; exit 2 ;;
+  all) step node24 install_node || rc=1; step apt install_apt || rc=1; install_go || rc=1; install_storage || rc=1; step cluster install_cluster || rc=1 ;;
+  *) echo "usage: $0 [node|apt|go|storage|cluster|all]" >&2; exit 2 ;;
 esac
 echo "[install] total: $((SECONDS - t_all))s$([ $rc -eq 0 ] || echo ', with failures (see above)')"
 exit $rc

@@ -5,18 +5,31 @@
 import { appendFileSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { FsStore } from '../../registry-image/src/storage/fs-store';
 import { MemoryStore } from '../../registry-image/src/storage/memory-store';
+import { memoryBucket } from '../../registry-image/src/storage/object/memory-bucket';
+import { ObjectStore } from '../../registry-image/src/storage/object/object-store';
+import { bucketFor } from '../../registry-image/src/storage/open-store';
+import { objectBackends } from '../helpers/object-backends';
 import { StorageError, type Store } from '../../registry-image/src/storage/types';
 import { sha256 } from '../helpers/oci-client';
 import { tempDir } from '../helpers/temp-dir';
 
-const backends: Array<[string, () => Store]> = [
+// The object stores run as real servers on loopback (SeaweedFS, fake-gcs-server, Azurite),
+// started on first use; each test gets a fresh bucket.
+const servers = objectBackends();
+afterAll(() => servers.stop(), 30_000);
+
+const backends: Array<[string, () => Store | Promise<Store>]> = [
   ['MemoryStore', () => new MemoryStore()],
   ['FsStore', () => new FsStore(tempDir('perch-store-'))],
   ['FsStore (durable)', () => new FsStore(tempDir('perch-store-'), { durable: true })],
   ['FsStore (fresh links remembered)', () => new FsStore(tempDir('perch-store-'), { freshLinkMs: 60_000 })],
+  ['ObjectStore (memory bucket)', () => new ObjectStore(memoryBucket())],
+  ['ObjectStore (s3: SeaweedFS)', async () => new ObjectStore(bucketFor(await servers.driver('s3')))],
+  ['ObjectStore (gcs: fake-gcs-server)', async () => new ObjectStore(bucketFor(await servers.driver('gcs')))],
+  ['ObjectStore (azure: Azurite)', async () => new ObjectStore(bucketFor(await servers.driver('azure')))],
 ];
 
 async function text(stream: Readable): Promise<string> {
@@ -42,9 +55,9 @@ async function upload(store: Store, repo: string, data: string): Promise<string>
   return digest;
 }
 
-describe.each(backends)('%s', (_name, make) => {
+describe.each(backends)('%s', { timeout: 60_000 }, (_name, make) => {
   it('uploads in chunks, verifies, and serves whole and ranged reads', async () => {
-    const store = make();
+    const store = await make();
     await store.init();
     const s = await store.startUpload('a/b');
     expect(s.size).toBe(0);
@@ -65,7 +78,7 @@ describe.each(backends)('%s', (_name, make) => {
   });
 
   it('refuses a chunk at the wrong offset and a length mismatch, leaving the session as it was', async () => {
-    const store = make();
+    const store = await make();
     await store.init();
     const s = await store.startUpload('r');
     await store.appendUpload('r', s.id, 0, Readable.from([Buffer.from('abc')]));
@@ -78,7 +91,7 @@ describe.each(backends)('%s', (_name, make) => {
   });
 
   it('keeps the session and exposes nothing on a digest mismatch', async () => {
-    const store = make();
+    const store = await make();
     await store.init();
     const s = await store.startUpload('r');
     await store.appendUpload('r', s.id, 0, Readable.from([Buffer.from('real')]));
@@ -90,7 +103,7 @@ describe.each(backends)('%s', (_name, make) => {
   });
 
   it('verifies sha512 digests', async () => {
-    const store = make();
+    const store = await make();
     await store.init();
     const s = await store.startUpload('r');
     await store.appendUpload('r', s.id, 0, Readable.from([Buffer.from('five-twelve')]));
@@ -101,7 +114,7 @@ describe.each(backends)('%s', (_name, make) => {
   });
 
   it('deduplicates across repositories but shows each repository only its own blobs', async () => {
-    const store = make();
+    const store = await make();
     await store.init();
     const d = await upload(store, 'one', 'shared');
     expect(await store.repositoryBlob('two', d)).toBeNull();
@@ -122,7 +135,7 @@ describe.each(backends)('%s', (_name, make) => {
   });
 
   it('re-setting a tag moves it and its time; re-putting a manifest with another media type updates it', async () => {
-    const store = make();
+    const store = await make();
     await store.init();
     const first = Buffer.from('{"schemaVersion":2,"n":1}');
     const second = Buffer.from('{"schemaVersion":2,"n":2}');
@@ -145,7 +158,7 @@ describe.each(backends)('%s', (_name, make) => {
   });
 
   it('stores manifests, tags and referrers; deleting a manifest removes its tags and referrer entry', async () => {
-    const store = make();
+    const store = await make();
     await store.init();
     const body = Buffer.from('{"schemaVersion":2}');
     const digest = sha256(body);
@@ -170,7 +183,7 @@ describe.each(backends)('%s', (_name, make) => {
   });
 
   it('cancels uploads and lists open ones', async () => {
-    const store = make();
+    const store = await make();
     await store.init();
     const a = await store.startUpload('r');
     const b = await store.startUpload('r');
@@ -182,7 +195,7 @@ describe.each(backends)('%s', (_name, make) => {
   });
 
   it('deletes blob content (garbage collection)', async () => {
-    const store = make();
+    const store = await make();
     await store.init();
     const d = await upload(store, 'r', 'garbage');
     expect(await store.deleteBlob(d)).toBe(true);

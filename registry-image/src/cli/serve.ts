@@ -11,7 +11,8 @@ import { ConfigError, loadConfig } from '../config';
 import { createGcScheduler } from '../gc/scheduler';
 import { createLogger } from '../log';
 import { startRegistry } from '../server';
-import { FsStore } from '../storage/fs-store';
+import { describeStorage, openStore } from '../storage/open-store';
+import { isShared } from '../storage/types';
 import { claimRoot, describeHolder, liveHolder, STALE_MS } from '../storage/root-claim';
 import { prepareTls } from '../tls';
 import { operationsHooks } from './serve-hooks';
@@ -56,27 +57,39 @@ export async function runServe(args: string[]): Promise<number> {
   const { config, warnings } = loaded;
   const log = createLogger(config.log.level);
   for (const warning of warnings) log.warn('configuration', { warning });
-  const store = new FsStore(config.storage.rootDirectory, {
+  const store = openStore(config, {
     durable: config.storage.commit,
     orphanUploadMs: config.perch.uploadTTLMs,
     // Links made this long ago still count as fresh: far inside GC's grace (fs-store.ts).
     freshLinkMs: Math.min(60_000, config.storage.gcDelayMs / 2),
   });
-  const holder = await waitForRoot(config.storage.rootDirectory, log);
-  if (holder) {
-    log.error('storage in use', { error: `${config.storage.rootDirectory} is used by ${holder}: one perch serve per storage root; stop that one, or give this one its own storage.rootDirectory` });
-    return 1;
-  }
-  // First, before anything starts: TLS may write its self-signed certificate under the same root.
-  let claim;
-  try {
-    claim = await claimRoot(config.storage.rootDirectory, config.http.address, config.http.port);
-    await store.init();
-  } catch (err) {
-    const problem = storageProblem(config.storage.rootDirectory, err);
-    if (!problem) throw err;
-    log.error('cannot open storage', { path: config.storage.rootDirectory, code: problem.code, error: problem.error });
-    return 1;
+  let claim: { release(): Promise<void>; setPort(port: number): Promise<void> };
+  if (isShared(store)) {
+    // An object store: any number of replicas share the bucket; GC takes turns by its lease.
+    claim = { release: async () => {}, setPort: async () => {} };
+    try {
+      await store.init();
+    } catch (err) {
+      log.error('cannot open storage', { storage: describeStorage(config), error: (err as Error).message });
+      return 1;
+    }
+    log.info('storage', { storage: describeStorage(config), replicas: 'shared' });
+  } else {
+    const holder = await waitForRoot(config.storage.rootDirectory, log);
+    if (holder) {
+      log.error('storage in use', { error: `${config.storage.rootDirectory} is used by ${holder}: one perch serve per storage root; stop that one, or give this one its own storage.rootDirectory` });
+      return 1;
+    }
+    // First, before anything starts: TLS may write its self-signed certificate under the same root.
+    try {
+      claim = await claimRoot(config.storage.rootDirectory, config.http.address, config.http.port);
+      await store.init();
+    } catch (err) {
+      const problem = storageProblem(config.storage.rootDirectory, err);
+      if (!problem) throw err;
+      log.error('cannot open storage', { path: config.storage.rootDirectory, code: problem.code, error: problem.error });
+      return 1;
+    }
   }
   // Before auth starts its pollers: a certificate that does not load ends the process here.
   const tls = await prepareTls(config, log);

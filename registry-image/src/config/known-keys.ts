@@ -90,20 +90,67 @@ const retention = () =>
     ),
   });
 
+/**
+ * zot's `storage.storageDriver`, handed to distribution's s3, gcs and azure drivers: their key
+ * spellings (read by config/read-storage-driver.ts); tuning keys those drivers have and perch's
+ * drivers choose for themselves are accepted and ignored.
+ */
+const storageDriverKeys = () => {
+  const tuning = (what: string) => ignored(`${what} (perch's object-storage drivers choose it themselves)`);
+  return obj({
+    name: value(),
+    rootdirectory: value(),
+    // s3
+    region: value(),
+    regionendpoint: value(),
+    bucket: value(),
+    forcepathstyle: value(),
+    secure: value(),
+    skipverify: value(),
+    accesskey: value(),
+    secretkey: value(),
+    sessiontoken: value(),
+    v4auth: ignored('S3 signature version switch (perch always signs with Signature Version 4)'),
+    chunksize: tuning('the multipart chunk size'),
+    multipartcopychunksize: tuning('the multipart copy chunk size'),
+    multipartcopymaxconcurrency: tuning('the multipart copy concurrency'),
+    multipartcopythresholdsize: tuning('the multipart copy threshold'),
+    maxrequestspersecond: tuning('the request rate limit'),
+    maxretries: tuning('the retry count'),
+    storageclass: ignored('S3 storage class (objects get the bucket\'s default class)'),
+    encrypt: ignored('S3 server-side encryption switch (use the bucket\'s default encryption)'),
+    keyid: ignored('S3 KMS key id (use the bucket\'s default encryption)'),
+    usedualstack: ignored('S3 dual-stack endpoints'),
+    accelerate: ignored('S3 transfer acceleration'),
+    loglevel: ignored('AWS SDK log level'),
+    // gcs
+    credentialsfile: value(),
+    keyfile: value(),
+    endpoint: value(),
+    // azure
+    accountname: value(),
+    accountkey: value(),
+    container: value(),
+    realm: value(),
+    serviceurl: value(),
+    credentials: obj({ type: value(), clientid: ignored('Azure client id (use workload identity)'), tenantid: ignored('Azure tenant id (use workload identity)'), secret: ignored('Azure client secret (use workload identity)') }),
+  });
+};
+
 /** zot's StorageConfig, also the shape of each `storage.subPaths` entry. */
 const storageKeys = (): Record<string, KeyNode> => ({
   rootDirectory: value(),
   maxRepos: value(),
   dedupe: value(),
   remoteCache: ignored('remote (shared) dedupe cache'),
-  redirectBlobURL: ignored('blob redirects to object-storage URLs'),
+  redirectBlobURL: value(),
   gc: value(),
   commit: value(),
   gcDelay: value(),
   gcInterval: value(),
   gcTimeWindow: ignored('garbage-collection time window'),
   retention: retention(),
-  storageDriver: free('ignored', 'remote storage driver (s3, gcs, azure); perch stores on the local filesystem'),
+  storageDriver: storageDriverKeys(),
   cacheDriver: free('ignored', 'dedupe cache driver (boltdb, redis, dynamodb)'),
 });
 

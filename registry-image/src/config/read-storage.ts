@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import { DEFAULTS } from './defaults';
 import { repositoryGlobProblem } from '../oci/repository-glob';
+import { readStorageDriver } from './read-storage-driver';
 import type { Section } from './section';
 import type { PerchConfig, RetentionKeepRules, RetentionPolicy } from './types';
 
@@ -27,7 +28,11 @@ export function readStorage(s: Section, cwd: string): Storage {
     gcDelayMs,
     gcIntervalMs,
     maxRepos: s.integer('maxRepos', 0),
+    redirectBlobURL: s.bool('redirectBlobURL', false),
   };
+  const driver = readStorageDriver(s.section('storageDriver'));
+  if (driver) storage.driver = driver;
+  if (storage.redirectBlobURL && !driver) s.problem('redirectBlobURL', 'needs an object store: set storage.storageDriver (s3, gcs or azure), or remove redirectBlobURL');
   if (s.has('retention')) storage.retention = readRetention(s.section('retention'), gc, gcDelayMs);
   return storage;
 }

@@ -3,6 +3,7 @@
  * (ports as numbers, durations in milliseconds, defaults filled in), plus perch's own
  * `perch` section. `config/load.ts` is the only place that builds one.
  */
+import type { ObjectDriverConfig } from '../storage/object/driver-config';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 /** zot's access-control actions. */
@@ -89,6 +90,13 @@ export interface PerchConfig {
     retention?: { dryRun: boolean; delay?: number; policies: RetentionPolicy[] };
     /** zot: storage.maxRepos; 0 means unlimited. */
     maxRepos: number;
+    /**
+     * zot: storage.storageDriver, an object store instead of the filesystem (rootDirectory then
+     * holds only local files: a self-signed certificate). Absent: the filesystem.
+     */
+    driver?: ObjectDriverConfig;
+    /** zot: storage.redirectBlobURL; blob GETs answer 307 to a presigned URL (object stores only). */
+    redirectBlobURL?: boolean;
   };
   log: { level: LogLevel; output?: string; audit?: string };
   extensions: {

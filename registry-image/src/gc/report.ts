@@ -23,6 +23,8 @@ export interface GcReport {
   kept: number;
   /** Everything removed, in the order it was removed. */
   removals: GcRemoval[];
+  /** Set when this run did not collect: another replica holds the GC lease (who). */
+  skippedFor?: string;
 }
 
 export function emptyReport(dryRun: boolean, startedMs: number): GcReport {

@@ -10,8 +10,9 @@
 import type { PerchConfig } from '../config/types';
 import type { Logger } from '../log';
 import { storageUsage } from '../quota/usage';
-import type { Store } from '../storage/types';
+import { isShared, type Store } from '../storage/types';
 import { collectGarbage, gcOptionsFrom } from './collector';
+import { withGcLease } from './lease';
 import type { GcReport } from './report';
 
 export interface GcScheduler {
@@ -35,7 +36,10 @@ export function createGcScheduler(store: Store, config: PerchConfig, log: Logger
   let stopped = true;
 
   async function runOnce(): Promise<GcReport> {
-    const report = await collectGarbage(store, gcOptionsFrom(config, { usage, log, signal: abort.signal }));
+    const collect = (signal: AbortSignal) => collectGarbage(store, gcOptionsFrom(config, { usage, log, signal }));
+    // Replicas on one object store: one collects at a time, the others skip their turn.
+    const report = isShared(store) ? await withGcLease(store, abort.signal, log, collect) : await collect(abort.signal);
+    if (report.skippedFor) return report;
     history.push(report);
     if (history.length > 10) history.shift();
     log.info('gc finished', {

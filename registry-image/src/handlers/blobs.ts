@@ -3,7 +3,10 @@ import { RegistryError } from '../http/errors';
 import { sendEmpty, sendStream } from '../http/respond';
 import type { RequestContext } from '../http/context';
 import { storageUsage } from '../quota/usage';
-import type { ByteRange } from '../storage/types';
+import { isShared, type ByteRange } from '../storage/types';
+
+/** How long a redirect's presigned URL works: long enough for a slow client to start. */
+const REDIRECT_SECONDS = 20 * 60;
 import { digestParam, repositoryParam } from './validate';
 
 /**
@@ -71,6 +74,15 @@ export async function getBlob(ctx: RequestContext): Promise<void> {
     ctx.res.writeHead(status, headers);
     ctx.res.end();
     return;
+  }
+  // zot's redirectBlobURL: the client fetches the bytes from the object store itself.
+  if (ctx.parts.config.storage.redirectBlobURL && isShared(store)) {
+    const url = await store.blobUrl(digest, REDIRECT_SECONDS);
+    if (url) {
+      ctx.res.writeHead(307, { Location: url, 'Docker-Content-Digest': digest, 'Content-Length': 0 });
+      ctx.res.end();
+      return;
+    }
   }
   const stream = await store.openBlob(digest, { range, size: stat.size });
   ctx.res.writeHead(status, headers);

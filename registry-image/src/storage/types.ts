@@ -178,3 +178,33 @@ export interface Store {
   listRepositories(): Promise<string[]>;
   repositoryExists(repository: string): Promise<boolean>;
 }
+
+/** One holder at a time among the servers sharing a store (storage/object/bucket-lease.ts). */
+export interface Lease {
+  readonly holder: string;
+  /** Takes the lease (or renews it, when this holder has it); false when another holds it. */
+  acquire(): Promise<boolean>;
+  /** Extends the lease this holder has; false when it was lost (expired and taken). */
+  renew(): Promise<boolean>;
+  /** Gives it up now, if held. */
+  release(): Promise<void>;
+  /** Who holds it, while unexpired. */
+  current(): Promise<{ holder: string; expiresMs: number } | null>;
+}
+
+/**
+ * A store that several `perch serve` processes may share (an object store): garbage
+ * collection takes its lease first. The filesystem store is never shared (storage/root-claim.ts).
+ */
+export interface SharedStore extends Store {
+  gcLease(holder: string, ttlMs: number): Lease;
+  /**
+   * A URL the blob's bytes can be fetched from without credentials for `seconds` (a presigned
+   * URL), or null when there is none (a blob kept in pieces or inline; a store that cannot sign).
+   */
+  blobUrl(digest: string, seconds: number): Promise<string | null>;
+}
+
+export function isShared(store: Store): store is SharedStore {
+  return typeof (store as Partial<SharedStore>).gcLease === 'function';
+}
