@@ -152,7 +152,8 @@ describe('three replicas on one bucket', () => {
         .map((e) => ({ replica: i, end: Date.parse(e.time), start: Date.parse(e.time) - e.duration_ms, removed: e.blobsRemoved })),
     );
     expect(runs.length, 'GC runs in 20 s over three replicas').toBeGreaterThan(3);
-    expect(new Set(runs.map((r) => r.replica)).size, 'the lease passes between replicas').toBeGreaterThan(0);
+    console.log(`[replicas] GC runs by replica: ${[0, 1, 2].map((i) => runs.filter((r) => r.replica === i).length).join(', ')}; ${acknowledged.length} images pushed`);
+    expect(new Set(runs.map((r) => r.replica)).size, 'the lease passes between replicas').toBeGreaterThanOrEqual(2);
     runs.sort((a, b) => a.start - b.start);
     for (let i = 1; i < runs.length; i++) expect(runs[i].start, `GC run ${i} began before run ${i - 1} ended`).toBeGreaterThanOrEqual(runs[i - 1].end - 5);
     expect(runs.reduce((sum, r) => sum + r.removed, 0), 'the unreferenced blobs were collected').toBeGreaterThanOrEqual(10);
@@ -180,7 +181,7 @@ describe('three replicas on one bucket', () => {
       () => 'no answer',
     );
     await new Promise((r) => setTimeout(r, 150));
-    victim.process.kill('SIGKILL');
+    await victim.stop('SIGKILL');
     expect(await inFlight).toBe('no answer');
     // Another replica says where the session stands: what was acknowledged, nothing of the lost chunk.
     const survivor = next();
@@ -193,7 +194,7 @@ describe('three replicas on one bucket', () => {
     res = await fetch(absolute(next(), location), { method: 'PATCH', body: new Uint8Array(bytes.subarray(acked)), headers: { 'Content-Range': `${acked}-${bytes.length - 1}`, 'Content-Type': 'application/octet-stream' } });
     expect(res.status).toBe(202);
     location = res.headers.get('location')!;
-    res = await fetch(`${absolute(next(), location)}&digest=${digest}`.replace('?&', '?'), { method: 'PUT' });
+    res = await fetch(`${absolute(next(), location)}${location.includes('?') ? '&' : '?'}digest=${digest}`, { method: 'PUT' });
     expect(res.status, await res.clone().text()).toBe(201);
     // Everything acknowledged before, on both survivors, byte for byte.
     for (const r of replicas.filter((x) => x !== victim)) {
