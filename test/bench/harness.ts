@@ -7,7 +7,7 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { cpuSeconds } from './proc';
+import { cpuSecondsOf } from './proc';
 import type { BasicAuthFile, RunningServer, ServerSpec } from './servers/types';
 
 /** One run's figures for one server, by metric name. */
@@ -74,10 +74,10 @@ export async function runAlternating<Input>(ctx: BenchContext, plan: RunPlan<Inp
       const order = specs.map((_, i) => specs[(i + run) % specs.length]);
       for (const spec of order) {
         const server = live.get(keyOf(spec)) ?? (await start(spec));
-        const cpu0 = cpuSeconds(server.pid);
+        const cpu0 = cpuSecondsOf(server.pids);
         const client0 = process.cpuUsage();
         const figures = await plan.measure(server, input, run, keyOf(spec));
-        figures.serverCpuSeconds = cpuSeconds(server.pid) - cpu0;
+        figures.serverCpuSeconds = cpuSecondsOf(server.pids) - cpu0;
         // The client's own CPU: if it came near the wall time, the client was the limit.
         const client = process.cpuUsage(client0);
         figures.clientCpuSeconds = (client.user + client.system) / 1e6;

@@ -1,9 +1,10 @@
 /**
  * What a server process costs, read from /proc: resident memory (VmRSS, sampled while a
  * scenario runs) and CPU time (utime + stime, before and after a run). CPU seconds per run
- * are steadier than wall time on a shared machine, so the report shows them too.
+ * are steadier than wall time on a shared machine, so the report shows them too. Also finds
+ * a child process by its arguments (the SeaweedFS that test/helpers/seaweed.ts starts).
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 const TICKS_PER_SECOND = 100; // USER_HZ: 100 on every Linux the project runs on
 
@@ -27,6 +28,25 @@ export function cpuSeconds(pid: number): number {
   } catch {
     return NaN;
   }
+}
+
+/** The CPU seconds of several processes (a server's replicas) together. */
+export function cpuSecondsOf(pids: readonly number[]): number {
+  return pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+}
+
+/** The pid of this process's child whose command line has the argument `arg`, if any. */
+export function childWithArgument(arg: string): number | undefined {
+  for (const entry of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === process.pid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').includes(arg)) return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
 }
 
 /** Samples a process's RSS every `everyMs` until stopped; keeps the maximum. */

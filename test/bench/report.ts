@@ -1,7 +1,8 @@
 /**
- * The benchmark's tables: one per scenario, a row per figure, the median over the runs with
- * the range in brackets for ours, the peer and the ceiling, then the two ratios and the goal
- * with its verdict (ok / MISS; "-" when a side is missing).
+ * The benchmark's tables: one per scenario (or several), a row per figure, the median over the
+ * runs with the range in brackets for ours, the peer and the ceiling, then the two ratios and
+ * the goal with its verdict (ok / MISS; "-" when a side is missing). A table without any
+ * ceiling figure (the object-storage and auth tables) leaves the ceiling's columns out.
  */
 import { summarize, type Summary } from './stats';
 import type { Results } from './harness';
@@ -24,16 +25,45 @@ export interface Table {
   title: string;
   rows: Row[];
   notes: string[];
+  /** Column names other than the benchmark's usual servers (scenario s3's peer is registry v3). */
+  labels?: Partial<Record<ServerKind, string>>;
+}
+
+const KINDS = ['ours', 'peer', 'ceiling'] as const;
+
+function series(results: Results, key: string, metricName: string): number[] {
+  return (results.get(key) ?? []).map((r) => r[metricName]).filter((v): v is number => v !== undefined);
 }
 
 /** A row from the per-run figures of one metric. */
 export function row(results: Results, metricName: string, label: string, unit: string, goal?: Goal): Row {
+  return variantRow(results, metricName, '', label, unit, goal);
+}
+
+/** The same, from each server's variant keyed `${kind}${suffix}` ("ours+auth", "peer-3"). */
+export function variantRow(results: Results, metricName: string, suffix: string, label: string, unit: string, goal?: Goal): Row {
   const values: Partial<Record<ServerKind, Summary>> = {};
-  for (const kind of ['ours', 'peer', 'ceiling'] as const) {
-    const series = (results.get(kind) ?? []).map((r) => r[metricName]).filter((v): v is number => v !== undefined);
-    if (series.length) values[kind] = summarize(series);
+  for (const kind of KINDS) {
+    const s = series(results, `${kind}${suffix}`, metricName);
+    if (s.length) values[kind] = summarize(s);
   }
   return { label, unit, values, goal };
+}
+
+/**
+ * Per run, a server's variant `over` divided by its variant `under` (suffixes as above), then
+ * the median of those ratios: the variants alternate within every run, so run i of one pairs
+ * with run i of the other, under the same load.
+ */
+export function variantRatioRow(results: Results, metricName: string, over: string, under: string, label: string, goal?: Goal): Row {
+  const values: Partial<Record<ServerKind, Summary>> = {};
+  for (const kind of KINDS) {
+    const a = (results.get(`${kind}${over}`) ?? []).map((r) => r[metricName]);
+    const b = (results.get(`${kind}${under}`) ?? []).map((r) => r[metricName]);
+    const ratios = a.map((v, i) => v / b[i]).filter(Number.isFinite);
+    if (ratios.length) values[kind] = summarize(ratios);
+  }
+  return { label, unit: 'ratio', values, goal };
 }
 
 const ratio = (a?: Summary, b?: Summary) => (a && b && b.median ? a.median / b.median : undefined);
@@ -47,6 +77,19 @@ export const goals = {
       const r = ratio(v.ours, v.ceiling);
       return r === undefined ? undefined : r >= share;
     },
+  }),
+  /** Throughput ahead of the peer's (where there is no ceiling to hold it to). */
+  aheadOfPeer: (text = 'ahead of peer'): Goal => ({
+    text,
+    check: (v) => {
+      const r = ratio(v.ours, v.peer);
+      return r === undefined ? undefined : r >= 1;
+    },
+  }),
+  /** Our own median above a bound (a ratio: "faster with three replicas than with one"). */
+  medianAbove: (bound: number, text: string): Goal => ({
+    text,
+    check: (v) => (v.ours ? v.ours.median > bound : undefined),
   }),
   /** Throughput at least the ceiling's share and ahead of the peer. */
   ofCeilingAndAheadOfPeer: (share: number): Goal => ({
@@ -97,7 +140,8 @@ function fmtRatio(r?: number): string {
   return r === undefined || !Number.isFinite(r) ? '-' : r.toFixed(2);
 }
 
-export function renderTable(table: Table, labels: Record<ServerKind, string>): string {
+export function renderTable(table: Table, defaultLabels: Record<ServerKind, string>): string {
+  const labels = { ...defaultLabels, ...table.labels };
   const header = ['', labels.ours, labels.peer, labels.ceiling, 'ours/peer', 'ours/ceiling', 'goal', ''];
   const body = table.rows.map((r) => {
     const verdict = r.goal?.check(r.values);
@@ -112,10 +156,12 @@ export function renderTable(table: Table, labels: Record<ServerKind, string>): s
       r.goal ? (verdict === undefined ? '-' : verdict ? 'ok' : 'MISS') : '',
     ];
   });
+  const ceilingColumns = [3, 5];
+  const shown = table.rows.some((r) => r.values.ceiling) ? header.map((_, i) => i) : header.map((_, i) => i).filter((i) => !ceilingColumns.includes(i));
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === 0 || i >= 6 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+    shown
+      .map((i) => (i === 0 || i >= 6 ? cells[i].padEnd(widths[i]) : cells[i].padStart(widths[i])))
       .join('  ')
       .trimEnd();
   const out = [table.title, line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)];

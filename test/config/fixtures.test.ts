@@ -148,8 +148,12 @@ const ROWS: Row[] = [
     // Every zot-only feature warns once at its top key; trust says enable: false, so it is simply off.
     file: 'extensions-zot-only.json',
     config: { extensions: { ui: { enable: true } } },
-    warnings: ['storage.storageDriver', 'storage.cacheDriver', 'http.allowOrigin', 'extensions.search', 'extensions.sync', 'extensions.scrub', 'extensions.lint', 'scheduler'],
+    warnings: ['storage.cacheDriver', 'http.allowOrigin', 'extensions.search', 'extensions.sync', 'extensions.scrub', 'extensions.lint', 'scheduler'],
   },
+  // zot's object-storage examples (test/config/storage-driver.test.ts checks them in detail).
+  { file: 'config-s3.json', config: { storage: { driver: { name: 's3', bucket: 'zot-storage', region: 'us-east-2', rootDirectory: 'zot' } } }, warnings: ['storage.cacheDriver'] },
+  { file: 'config-gcs.json', config: { storage: { driver: { name: 'gcs', bucket: 'zot-storage', rootDirectory: 'zot' } } }, warnings: [] },
+  { file: 'config-azure.json', config: { storage: { driver: { name: 'azure', accountName: 'myazurestorageaccount', container: 'zot-storage' } } }, warnings: [] },
   {
     file: 'perch-section.json',
     config: {

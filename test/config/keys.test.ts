@@ -75,9 +75,10 @@ describe('a key neither zot nor perch knows is an error naming it', () => {
     });
   }
 
-  it('free-form driver settings are not checked, as zot hands them to the driver', () => {
-    const { warnings } = parse({ storage: { storageDriver: { name: 's3', anyThing: { nested: 1 } } } });
-    expect(warnings).toEqual([expect.stringMatching(/^config\.json: storage\.storageDriver: ignored: /)]);
+  it('storage.storageDriver keys are checked (a typo is named); distribution\'s tuning keys warn', () => {
+    expect(problems({ storage: { storageDriver: { name: 's3', bucket: 'b', region: 'r', buckt: 'x' } } })[0]).toMatch(/storage\.storageDriver\.buckt: unknown key.*Did you mean storage\.storageDriver\.bucket\?/);
+    const { warnings } = parse({ storage: { storageDriver: { name: 's3', bucket: 'b', region: 'r', chunksize: 10485760 } } });
+    expect(warnings).toEqual([expect.stringMatching(/^config\.json: storage\.storageDriver\.chunksize: ignored: /)]);
   });
 });
 
@@ -92,7 +93,6 @@ describe('zot keys perch does not implement', () => {
     ['scheduler', { scheduler: { numWorkers: 2 } }],
     ['cluster', { cluster: { members: ['a:1', 'b:2'], hashKey: 'k' } }],
     ['storage.subPaths', { storage: { subPaths: { '/a': { rootDirectory: '/a' } } } }],
-    ['storage.storageDriver', { storage: { storageDriver: { name: 's3' } } }],
     ['storage.cacheDriver', { storage: { cacheDriver: { name: 'boltdb' } } }],
     ['storage.remoteCache', { storage: { remoteCache: true } }],
     ['http.allowOrigin', { http: { allowOrigin: '*' } }],

@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildArtifacts, CHART_TIME, chartId, HELM_CHART_MEDIA_TYPE, HELM_CONFIG_MEDIA_TYPE, SEED_CHARTS, type HelmArtifact } from '../../registry-image/src/seed';
-import { startRegistry, type RunningRegistry } from '../helpers/registry';
+import { startRegistryUnderTest, type RegistryUnderTest } from '../helpers/registry-under-test';
 import { runCommand } from '../helpers/run-command';
 import { HELMS, makeHelmHome, seedCli, startCountingProxy, type HelmHome, type HelmVersion } from './seed-helpers';
 
@@ -49,14 +49,15 @@ const images = (rendered: string) =>
 
 
 describe('seeded charts with helm 3 and helm 4', () => {
-  let registry: RunningRegistry;
+  let registry: RegistryUnderTest;
   let home: HelmHome;
   let artifacts: Map<string, HelmArtifact>;
   let firstSeed: { code: number; stdout: string; stderr: string };
   const oci = (chart: string) => `oci://${registry.host}/roost-test/${chart}`;
 
   beforeAll(async () => {
-    registry = await startRegistry();
+    // On the filesystem, or on the object store PERCH_TEST_STORAGE names (registry-under-test.ts).
+    registry = await startRegistryUnderTest();
     home = makeHelmHome();
     artifacts = new Map(
       buildArtifacts(SEED_CHARTS, CHARTS_DIR, `oci://${registry.host}/roost-test`).map((a, i) => [chartId(SEED_CHARTS[i]), a]),

@@ -44,6 +44,7 @@ export function defaultConfig(cwd: string = process.cwd()): PerchConfig {
       gcDelayMs: DEFAULTS.gcDelayMs,
       gcIntervalMs: DEFAULTS.gcIntervalMs,
       maxRepos: 0,
+      redirectBlobURL: false,
     },
     log: { level: DEFAULTS.logLevel },
     extensions: {},

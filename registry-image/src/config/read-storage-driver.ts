@@ -29,7 +29,11 @@ export function readStorageDriver(s: Section): ObjectDriverConfig | undefined {
     return undefined;
   }
   if (['filesystem', 'local'].includes(name.toLowerCase())) return undefined;
-  const driver = s.oneOf('name', [...DRIVERS, 'filesystem'], 's3');
+  const driver = DRIVERS.find((d) => d === name.toLowerCase());
+  if (!driver) {
+    s.problem('name', `${JSON.stringify(name)} is not allowed; use one of "s3", "gcs", "azure" (or remove storageDriver to store on the filesystem)`);
+    return undefined;
+  }
   const rootDirectory = prefix(s);
   switch (driver) {
     case 's3': {
@@ -71,7 +75,5 @@ export function readStorageDriver(s: Section): ObjectDriverConfig | undefined {
         realm: s.string('realm')?.trim() || 'core.windows.net',
       };
     }
-    default:
-      return undefined;
   }
 }

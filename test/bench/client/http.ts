@@ -3,6 +3,11 @@
  * pays for a TCP handshake, and bodies sent from Buffers already in memory. Response bodies
  * are either collected (manifests, small JSON) or only counted (blobs), never hashed: the
  * client must stay cheaper than any server it measures.
+ *
+ * Given several base URLs (replicas of one registry on one store), it plays the load balancer
+ * in front of them: every request goes to the next replica in turn, whichever replica an
+ * absolute URL in it names (a Location from the previous answer), so an upload started on one
+ * replica goes on on another.
  */
 import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 
@@ -36,14 +41,21 @@ export class HttpError extends Error {
 
 export class HttpClient {
   readonly agent: Agent;
+  readonly baseUrl: string;
   /** Milliseconds per request, from sending to the last byte received, when asked for. */
   readonly latencies?: number[];
   private readonly authorization?: string;
+  /** The replicas' origins ("http://127.0.0.1:PORT"), and whose turn is next. */
+  private readonly origins: string[];
+  private turn = 0;
 
   constructor(
-    readonly baseUrl: string,
+    baseUrls: string | readonly string[],
     options: { maxSockets: number; basicAuth?: { username: string; password: string }; recordLatencies?: boolean },
   ) {
+    this.origins = (typeof baseUrls === 'string' ? [baseUrls] : [...baseUrls]).map((u) => new URL(u).origin);
+    if (this.origins.length === 0) throw new Error('HttpClient needs at least one base URL');
+    this.baseUrl = this.origins[0];
     if (options.recordLatencies) this.latencies = [];
     this.agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets, scheduling: 'lifo' });
     if (options.basicAuth) {
@@ -57,8 +69,16 @@ export class HttpClient {
     return new URL(url, this.baseUrl);
   }
 
+  /** The URL this request goes to: with several replicas, the next one's. */
+  private route(url: URL): URL {
+    if (this.origins.length === 1 || !this.origins.includes(url.origin)) return url;
+    const next = new URL(this.origins[this.turn++ % this.origins.length]);
+    url.host = next.host;
+    return url;
+  }
+
   request(opts: RequestOptions): Promise<Response> {
-    const url = this.resolve(opts.url);
+    const url = this.route(this.resolve(opts.url));
     const headers: Record<string, string | number> = { ...opts.headers };
     if (this.authorization) headers.Authorization = this.authorization;
     if (opts.body) headers['Content-Length'] = opts.body.length;

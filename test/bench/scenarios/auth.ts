@@ -9,10 +9,9 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runAlternating, type BenchContext, type PlannedServer, type Results } from '../harness';
-import type { Goal, Row, Table } from '../report';
-import { summarize, type Summary } from '../stats';
-import type { BasicAuthFile, ServerKind, ServerSpec } from '../servers/types';
+import { runAlternating, type BenchContext, type PlannedServer } from '../harness';
+import { variantRatioRow, variantRow, type Goal, type Table } from '../report';
+import type { BasicAuthFile, ServerSpec } from '../servers/types';
 import { warmUp } from './image-phases';
 import { measureSmallImages, smallImages } from './d-small-images';
 
@@ -72,38 +71,14 @@ export async function authenticated(ctx: BenchContext): Promise<Table> {
   return {
     title: `authenticated vs anonymous: ${count} small images, concurrency ${concurrency}, htpasswd basic (bcrypt)`,
     rows: [
-      ratioRow(results, 'pushImgs', 'push images/s, authenticated/anonymous'),
-      ratioRow(results, 'pullImgs', 'pull images/s, authenticated/anonymous'),
-      plainRow(results, 'pushImgs', '', 'push, anonymous', 'images/s'),
-      plainRow(results, 'pushImgs', '+auth', 'push, authenticated', 'images/s'),
-      plainRow(results, 'pullImgs', '', 'pull, anonymous', 'images/s'),
-      plainRow(results, 'pullImgs', '+auth', 'pull, authenticated', 'images/s'),
-      plainRow(results, 'errors', '+auth', 'errors, authenticated', 'count'),
+      variantRatioRow(results, 'pushImgs', '+auth', '', 'push images/s, authenticated/anonymous', ratioGoal),
+      variantRatioRow(results, 'pullImgs', '+auth', '', 'pull images/s, authenticated/anonymous', ratioGoal),
+      variantRow(results, 'pushImgs', '', 'push, anonymous', 'images/s'),
+      variantRow(results, 'pushImgs', '+auth', 'push, authenticated', 'images/s'),
+      variantRow(results, 'pullImgs', '', 'pull, anonymous', 'images/s'),
+      variantRow(results, 'pullImgs', '+auth', 'pull, authenticated', 'images/s'),
+      variantRow(results, 'errors', '+auth', 'errors, authenticated', 'count'),
     ],
     notes,
   };
-}
-
-function series(results: Results, key: string, name: string): number[] {
-  return (results.get(key) ?? []).map((f) => f[name]);
-}
-
-function ratioRow(results: Results, name: string, label: string): Row {
-  const values: Partial<Record<ServerKind, Summary>> = {};
-  for (const kind of ['ours', 'peer'] as const) {
-    const anon = series(results, kind, name);
-    const authed = series(results, `${kind}+auth`, name);
-    const ratios = authed.map((a, i) => a / anon[i]).filter(Number.isFinite);
-    if (ratios.length) values[kind] = summarize(ratios);
-  }
-  return { label, unit: 'ratio', values, goal: ratioGoal };
-}
-
-function plainRow(results: Results, name: string, suffix: string, label: string, unit: string): Row {
-  const values: Partial<Record<ServerKind, Summary>> = {};
-  for (const kind of ['ours', 'peer'] as const) {
-    const s = series(results, `${kind}${suffix}`, name);
-    if (s.length) values[kind] = summarize(s);
-  }
-  return { label, unit, values };
 }

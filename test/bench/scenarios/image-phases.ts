@@ -22,7 +22,8 @@ export interface PhaseFigures {
   errors: Error[];
 }
 
-export function newClient(url: string, concurrency: number, auth?: BasicAuthFile, recordLatencies = false): HttpClient {
+/** `url`: one server, or every replica of one (the client sends each request to the next). */
+export function newClient(url: string | readonly string[], concurrency: number, auth?: BasicAuthFile, recordLatencies = false): HttpClient {
   return new HttpClient(url, { maxSockets: concurrency, basicAuth: auth, recordLatencies });
 }
 
@@ -51,7 +52,7 @@ export function pullPhase(client: HttpClient, images: readonly Image[], concurre
 }
 
 /** A few images pushed and pulled before the first timed run, so no server is measured cold. */
-export async function warmUp(url: string, makeImages: () => Image[], auth?: BasicAuthFile): Promise<void> {
+export async function warmUp(url: string | readonly string[], makeImages: () => Image[], auth?: BasicAuthFile): Promise<void> {
   const client = newClient(url, 4, auth);
   try {
     const images = makeImages();

@@ -11,9 +11,24 @@ import type { RunningServer, ServerKind } from './types';
 
 /** Every server process still running, so an interrupted benchmark can stop them. */
 const running = new Set<ChildProcess>();
+/** Processes started elsewhere (SeaweedFS, by test/helpers/seaweed.ts) to stop with them. */
+const others = new Set<number>();
 
 export function killAllServers(): void {
   for (const child of running) child.kill('SIGKILL');
+  for (const pid of others) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Have killAllServers stop `pid` too, until the returned function is called. */
+export function killWithServers(pid: number): () => void {
+  others.add(pid);
+  return () => others.delete(pid);
 }
 
 /** A free port on 127.0.0.1 (asked of the kernel, then released for the server to take). */
@@ -80,6 +95,8 @@ export async function launch(opts: LaunchOptions): Promise<RunningServer> {
     kind: opts.kind,
     url,
     pid: child.pid!,
+    urls: [url],
+    pids: [child.pid!],
     dataDir: opts.dataDir,
     async stop() {
       if (exited) return;

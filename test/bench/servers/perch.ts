@@ -2,7 +2,8 @@
  * perch, as the image runs it: `node FLAGS registry-image/dist/perch.js serve CONFIG` (FLAGS
  * from the Dockerfile's ENTRYPOINT), with a zot
  * config whose storage has `commit: false` (no fsync, like the peer on tmpfs and the
- * ceiling) and log level warn (no per-request log lines, like the others).
+ * ceiling) and log level warn (no per-request log lines, like the others). On an S3 bucket
+ * (scenario s3) the config gets zot's `storage.storageDriver` block, nothing else changes.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,8 +18,19 @@ export function perchSpec(repoRoot: string): ServerSpec {
     label: 'perch',
     supportsAuth: true,
     unavailable: () => (existsSync(bundle) ? undefined : `${bundle} is missing (npm run build)`),
-    async start({ dataDir, auth }) {
+    async start({ dataDir, auth, s3 }) {
       const port = await freePort();
+      const storageDriver = s3 && {
+        name: 's3',
+        bucket: s3.bucket,
+        region: s3.region,
+        regionendpoint: s3.regionEndpoint,
+        rootdirectory: s3.rootDirectory,
+        forcepathstyle: s3.forcePathStyle,
+        secure: s3.secure,
+        accesskey: s3.accessKey,
+        secretkey: s3.secretKey,
+      };
       const config: Record<string, unknown> = {
         distSpecVersion: '1.1.1',
         http: {
@@ -26,7 +38,7 @@ export function perchSpec(repoRoot: string): ServerSpec {
           port: String(port),
           ...(auth ? { auth: { htpasswd: { path: auth.path } } } : {}),
         },
-        storage: { rootDirectory: dataDir, commit: false },
+        storage: { rootDirectory: dataDir, commit: false, ...(storageDriver ? { storageDriver } : {}) },
         log: { level: 'warn' },
       };
       const configPath = `${dataDir}.perch.json`;

@@ -1,4 +1,5 @@
 /** The three servers every scenario runs against, with the same client and the same data folder parent. */
+import type { S3DriverConfig } from '../../../registry-image/src/storage/object/driver-config';
 
 export type ServerKind = 'ours' | 'peer' | 'ceiling';
 
@@ -14,12 +15,18 @@ export interface StartOptions {
   dataDir: string;
   /** Turn on htpasswd basic auth. */
   auth?: BasicAuthFile;
+  /** Store on this S3 bucket instead of in dataDir (scenario s3; every replica gets the same). */
+  s3?: S3DriverConfig;
 }
 
 export interface RunningServer {
   kind: ServerKind;
   url: string;
   pid: number;
+  /** Every replica's base URL (one unless servers/replicas.ts started several); url is the first. */
+  urls: string[];
+  /** Every replica's process, for CPU accounting; pid is the first. */
+  pids: number[];
   dataDir: string;
   stop(): Promise<void>;
 }

@@ -21,6 +21,7 @@ import {
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
+  HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -203,7 +204,12 @@ export function s3Bucket(config: S3DriverConfig): Bucket {
         await client.send(new PutObjectCommand({ Bucket, Key: probe, Body: Buffer.from('ok'), ContentLength: 2 }));
         await client.send(new DeleteObjectCommand({ Bucket, Key: probe }));
       } catch (err) {
-        throw new Error(s3Problem(location, err));
+        // Some stores answer a write to a missing bucket with AccessDenied: ask about the bucket.
+        const missing = await client.send(new HeadBucketCommand({ Bucket })).then(
+          () => false,
+          (e: unknown) => status(e) === 404,
+        );
+        throw new Error(s3Problem(location, missing ? Object.assign(new Error('no such bucket'), { name: 'NoSuchBucket' }) : err));
       }
     },
   };
