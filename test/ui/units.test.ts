@@ -13,7 +13,7 @@ import { PAGE_HTML } from '../../registry-image/src/ui/assets/page';
 import { APP_SCRIPT } from '../../registry-image/src/ui/assets/script';
 import { STYLES_CSS } from '../../registry-image/src/ui/assets/styles';
 import { chartView } from '../../registry-image/src/ui/helm-chart';
-import { mapLimit } from '../../registry-image/src/ui/map-limit';
+import { mapLimit } from '../../registry-image/src/map-limit';
 import { pullCommand } from '../../registry-image/src/ui/pull-command';
 import { tempDir } from '../helpers/temp-dir';
 import { sha256 } from './fixtures';

@@ -1,5 +1,6 @@
 /**
- * The storage interface every backend implements (filesystem now, an object store later).
+ * The storage interface every backend implements: the filesystem (fs-store.ts), an object
+ * store (object/object-store.ts over S3, GCS or Azure Blob), memory (tests). docs/storage.md.
  *
  * It speaks in repositories, digests, tags and upload sessions, never in paths or HTTP.
  * Failures are `StorageError`s with a storage-level kind; the HTTP layer translates them.

@@ -14,7 +14,7 @@ import type { ManifestView, RepositoriesView, TagRow, TagsView, Viewer } from '.
 import { manifestFacts, platformName, platformOf, type ChildFacts } from './artifact';
 import { artifactSize } from './artifact-size';
 import { chartView } from './helm-chart';
-import { mapLimit } from './map-limit';
+import { mapLimit } from '../map-limit';
 import { pullCommand } from './pull-command';
 import { readJsonBlob } from './read-json-blob';
 import { sendData } from './respond';

@@ -18,6 +18,7 @@
  */
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { mapLimit } from '../../map-limit';
 import { parseDigest } from '../../oci/digest';
 import { StorageError, type AppendOptions, type BlobStat, type ByteRange, type Lease, type ReferrerDescriptor, type SharedStore, type StoredManifest, type TagInfo, type UploadSession } from '../types';
 import { bucketLease } from './bucket-lease';
@@ -50,19 +51,7 @@ const json = (value: unknown) => Buffer.from(JSON.stringify(value));
 const parse = <T>(body: Buffer): T => JSON.parse(body.toString()) as T;
 const metadataFor = (size: number, touchedMs = Date.now()) => ({ size: String(size), touched: String(touchedMs) });
 
-/** Runs `fn` over `items`, FAN_OUT at a time, keeping the order. */
-async function mapLimited<T, R>(items: T[], fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(FAN_OUT, items.length) }, worker));
-  return out;
-}
+const mapLimited = <T, R>(items: T[], fn: (item: T) => Promise<R>) => mapLimit(items, FAN_OUT, fn);
 
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];

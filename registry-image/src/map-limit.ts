@@ -1,7 +1,7 @@
 /**
  * Runs `work` over `items` with at most `limit` running at once, results in input order. The
- * UI's lists touch one tag file or manifest per row; unbounded, a large repository would
- * open thousands of files at once.
+ * UI's lists touch one tag file or manifest per row, the object store one object per entry of
+ * some listings; unbounded, a large repository would open thousands of files or requests at once.
  */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
