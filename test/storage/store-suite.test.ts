@@ -443,3 +443,65 @@ describe('FsStore specifics', () => {
     await expect(store.resolveTag('r', '../x')).rejects.toThrow('invalid tag');
   });
 });
+
+describe('ObjectStore specifics', () => {
+  it('freshLinkMs: a link this replica made moments ago is known without asking the bucket, and forgotten when it goes', async () => {
+    const bucket = memoryBucket();
+    const store = new ObjectStore(bucket, { freshLinkMs: 60_000 });
+    await store.init();
+    const d = await upload(store, 'r', 'fresh layer');
+    // Removed behind this replica's back (as no GC honouring gcDelay could): memory answers.
+    await bucket.delete(`repositories/r/_layers/sha256/${d.slice(7)}`);
+    expect(await store.touchRepositoryBlob('r', d)).toBe(true);
+    expect(await store.touchRepositoryBlob('other', d)).toBe(false);
+    await store.unlinkBlob('r', d);
+    expect(await store.touchRepositoryBlob('r', d)).toBe(false);
+    // Without the option every answer comes from the bucket.
+    const plain = new ObjectStore(bucket);
+    await plain.linkBlob('p', d);
+    await bucket.delete(`repositories/p/_layers/sha256/${d.slice(7)}`);
+    expect(await plain.touchRepositoryBlob('p', d)).toBe(false);
+  });
+
+  it('a finish on another replica (no running hash there) reads the chunks back and verifies them', async () => {
+    const bucket = memoryBucket();
+    const a = new ObjectStore(bucket);
+    const b = new ObjectStore(bucket);
+    const s = await a.startUpload('r');
+    await a.appendUpload('r', s.id, 0, Readable.from([Buffer.from('one ')]));
+    await b.appendUpload('r', s.id, 4, Readable.from([Buffer.from('two ')]));
+    await a.appendUpload('r', s.id, 8, Readable.from([Buffer.from('three')]));
+    expect(await kind(b.finishUpload('r', s.id, sha256('one two four')))).toBe('DigestMismatch');
+    await b.finishUpload('r', s.id, sha256('one two three'));
+    expect(await text(await a.openBlob(sha256('one two three'), { range: { start: 2, end: 9 } }))).toBe('e two th');
+  });
+
+  it('two replicas finishing the same content keep one record; a cancel after a half-done finish keeps the adopted chunks', async () => {
+    const bucket = memoryBucket();
+    const a = new ObjectStore(bucket);
+    const b = new ObjectStore(bucket);
+    const [sa, sb] = [await a.startUpload('r'), await b.startUpload('q')];
+    await a.appendUpload('r', sa.id, 0, Readable.from([Buffer.from('same')]));
+    await b.appendUpload('q', sb.id, 0, Readable.from([Buffer.from('same')]));
+    await Promise.all([a.finishUpload('r', sa.id, sha256('same')), b.finishUpload('q', sb.id, sha256('same'))]);
+    const data: string[] = [];
+    for await (const o of bucket.list('data/')) data.push(o.key);
+    expect(data).toHaveLength(1);
+    expect(await text(await b.openBlob(sha256('same')))).toBe('same');
+    expect(await a.repositoryBlob('q', sha256('same'))).not.toBeNull();
+    // A session marked adopted whose record names its chunks (a finish killed before its last step).
+    const s = await a.startUpload('r');
+    await a.appendUpload('r', s.id, 0, Readable.from([Buffer.from('adopted')]));
+    const [chunk] = (await collectKeys(bucket, `data/${s.id}/`));
+    await bucket.write(`uploads/${s.id}`, Buffer.from(JSON.stringify({ repository: 'r', startedMs: Date.now(), adopted: sha256('adopted') })));
+    await bucket.write(`blobs/sha256/${sha256('adopted').slice(7)}`, Buffer.from(JSON.stringify({ size: 7, parts: [{ key: chunk, size: 7 }] })), { metadata: { size: '7', touched: String(Date.now()) } });
+    await a.cancelUpload('r', s.id);
+    expect(await text(await a.openBlob(sha256('adopted')))).toBe('adopted');
+  });
+});
+
+async function collectKeys(bucket: ReturnType<typeof memoryBucket>, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const o of bucket.list(prefix)) keys.push(o.key);
+  return keys;
+}

@@ -24,9 +24,10 @@ export function bucketFor(driver: ObjectDriverConfig): Bucket {
   }
 }
 
+/** `options`: FsStore's; the object store takes freshLinkMs from them too. */
 export function openStore(config: PerchConfig, fsOptions: FsStoreOptions = {}): Store {
   const { driver } = config.storage;
-  return driver ? new ObjectStore(bucketFor(driver)) : new FsStore(config.storage.rootDirectory, fsOptions);
+  return driver ? new ObjectStore(bucketFor(driver), { freshLinkMs: fsOptions.freshLinkMs }) : new FsStore(config.storage.rootDirectory, fsOptions);
 }
 
 /** Where the content lives, for logs and messages. */

@@ -65,8 +65,34 @@ export class ObjectStore implements SharedStore {
   private readonly records = new Map<string, BlobRecord>();
   /** Repositories whose index entry this replica has written (or seen). */
   private readonly indexed = new Set<string>();
+  /**
+   * Links this replica made, as "repository digest" -> when it refreshed the blob's record.
+   * Within freshLinkMs (far inside GC's grace period, storage.gcDelay) no collector honouring
+   * that period, on any replica, can have removed the link or the record, so
+   * touchRepositoryBlob answers for them without three requests: the manifest PUT that
+   * follows a push (the usual case) checks its blobs from memory. As FsStore's recentLinks.
+   */
+  private readonly recentLinks = new Map<string, number>();
 
-  constructor(readonly bucket: Bucket) {}
+  constructor(
+    readonly bucket: Bucket,
+    private readonly options: { freshLinkMs?: number } = {},
+  ) {}
+
+  private rememberLink(repository: string, digest: string, touchedMs: number): void {
+    if (!this.options.freshLinkMs) return;
+    if (this.recentLinks.size >= RECORDS_KEPT) this.recentLinks.delete(this.recentLinks.keys().next().value!);
+    this.recentLinks.set(`${repository} ${digest}`, touchedMs);
+  }
+
+  private freshLink(repository: string, digest: string): boolean {
+    const touchedMs = this.recentLinks.get(`${repository} ${digest}`);
+    return touchedMs !== undefined && Date.now() - touchedMs < (this.options.freshLinkMs ?? 0);
+  }
+
+  private forgetLinks(digest: string, repository?: string): void {
+    for (const k of [...this.recentLinks.keys()]) if (k.endsWith(` ${digest}`) && (repository === undefined || k === `${repository} ${digest}`)) this.recentLinks.delete(k);
+  }
 
   async init(): Promise<void> {
     await this.bucket.check();
@@ -145,6 +171,7 @@ export class ObjectStore implements SharedStore {
   async deleteBlob(digest: string): Promise<boolean> {
     const record = await this.record(digest, true);
     if (!record) return false;
+    this.forgetLinks(digest);
     await this.bucket.delete(key.blobKey(digest));
     this.records.delete(digest);
     await this.bucket.deleteMany((record.parts ?? []).map((p) => p.key));
@@ -180,21 +207,26 @@ export class ObjectStore implements SharedStore {
   }
 
   async touchRepositoryBlob(repository: string, digest: string): Promise<boolean> {
+    if (this.freshLink(repository, digest)) return true;
     if (!(await this.bucket.head(key.layerKey(repository, digest)))) return false;
     return this.touchBlob(digest);
   }
 
   async linkBlob(repository: string, digest: string): Promise<void> {
+    const touchedMs = Date.now();
     if (!(await this.touchBlob(digest))) throw new StorageError('NotFound', `blob ${digest} not found`);
-    await this.link(repository, digest);
+    await this.link(repository, digest, touchedMs);
   }
 
-  private async link(repository: string, digest: string): Promise<void> {
+  /** Links a blob whose record was refreshed (or made) at `touchedMs`. */
+  private async link(repository: string, digest: string, touchedMs: number): Promise<void> {
     await this.indexRepository(repository);
     await this.bucket.write(key.layerKey(repository, digest), Buffer.alloc(0));
+    this.rememberLink(repository, digest, touchedMs);
   }
 
   async unlinkBlob(repository: string, digest: string): Promise<boolean> {
+    this.forgetLinks(digest, repository);
     return this.deleteIfThere(key.layerKey(repository, digest));
   }
 
@@ -283,20 +315,21 @@ export class ObjectStore implements SharedStore {
     if (actual !== digest) throw new StorageError('DigestMismatch', `upload hashes to ${actual}, not ${digest}`);
     this.hashes.delete(id);
     const stat: BlobStat = { digest, size: session.size, modifiedMs: Date.now() };
+    const touchedMs = stat.modifiedMs;
     if (!(await this.touchBlob(digest))) {
       // Mark the chunks as the blob's before its record names them: a cancel of this session
       // (another replica's GC) then leaves them alone.
       await this.bucket.write(key.uploadKey(id), json({ ...record, adopted: digest } satisfies SessionRecord));
       const created = await this.bucket.write(key.blobKey(digest), json({ size: session.size, parts } satisfies BlobRecord), { metadata: metadataFor(session.size), ifNoneMatch: true });
       if (created) {
-        await this.link(repository, digest);
+        await this.link(repository, digest, touchedMs);
         await this.bucket.delete(key.uploadKey(id));
         return stat;
       }
       // Another replica made the same blob meanwhile: keep its record, drop our copy.
       await this.touchBlob(digest);
     }
-    await this.link(repository, digest);
+    await this.link(repository, digest, touchedMs);
     await this.bucket.deleteMany(parts.map((p) => p.key));
     await this.bucket.delete(key.uploadKey(id));
     return stat;
