@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { pushImage, sha256 } from '../helpers/oci-client';
 import { OBJECT_DRIVERS, objectBackends } from '../helpers/object-backends';
 import { startRegistry } from '../helpers/registry';
+import { startSeaweed } from '../helpers/seaweed';
 
 const FIXTURES = resolve(__dirname, '..', 'fixtures', 'zot-configs');
 const servers = objectBackends();
@@ -58,6 +59,25 @@ describe('a bucket perch cannot use', () => {
     expect(failed).toMatch(/"message":"cannot open storage".*s3:\/\/no-such-bucket\/perch.*NoSuchBucket: the bucket does not exist: create it, or fix storage\.storageDriver\.bucket/);
     expect(failed).not.toContain(String(block.secretkey));
   }, 60_000);
+});
+
+describe('/readyz on an object store', () => {
+  it('is ready while the bucket takes writes, and 503 naming the bucket when its server goes away', async () => {
+    const own = await startSeaweed();
+    const driver = own.driver(await own.createBucket());
+    const registry = await startRegistry({ config: { storage: { storageDriver: { name: 's3', bucket: driver.bucket, regionendpoint: driver.regionEndpoint, forcepathstyle: true, accesskey: 'k', secretkey: 's' } } } });
+    try {
+      expect((await fetch(`${registry.url}/readyz`)).status).toBe(200);
+      await own.stop();
+      const res = await fetch(`${registry.url}/readyz`);
+      expect(res.status).toBe(503);
+      const body = (await res.json()) as { problems: string[] };
+      expect(body.problems.join('\n')).toMatch(new RegExp(`storage is not writable: s3://${driver.bucket}/.*ECONNREFUSED`));
+    } finally {
+      await registry.stop();
+      await own.stop();
+    }
+  }, 90_000);
 });
 
 describe('storage.redirectBlobURL', () => {

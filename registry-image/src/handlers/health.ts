@@ -8,7 +8,7 @@
  */
 import { sendJson } from '../http/respond';
 import type { RequestContext } from '../http/context';
-import { isNoSpace } from '../storage/types';
+import { isNoSpace, isShared } from '../storage/types';
 import { freeSpace, fullness } from './storage-space';
 
 export async function livez(ctx: RequestContext): Promise<void> {
@@ -24,6 +24,8 @@ const FULL_WARNING = 'pushes are refused (507 Insufficient Storage) until space 
 /** A warning when the storage is full, else undefined. */
 async function fullStorage(ctx: RequestContext, probeFailure: unknown): Promise<string | undefined> {
   if (probeFailure !== undefined) return `storage is full (a probe write was refused): ${FULL_WARNING}`;
+  // An object store: rootDirectory is only a scratch folder; the bucket's probe write decides.
+  if (isShared(ctx.parts.store)) return undefined;
   try {
     const full = fullness(await freeSpace(ctx.parts.config.storage.rootDirectory));
     if (full) return `storage is full (${full}): ${FULL_WARNING}`;
