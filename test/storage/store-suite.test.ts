@@ -476,6 +476,18 @@ describe('ObjectStore specifics', () => {
     expect(await text(await a.openBlob(sha256('one two three'), { range: { start: 2, end: 9 } }))).toBe('e two th');
   });
 
+  it('a cancel on one replica wins over a finish another replica then attempts from what it remembers', async () => {
+    const bucket = memoryBucket();
+    const a = new ObjectStore(bucket);
+    const b = new ObjectStore(bucket);
+    const s = await a.startUpload('r');
+    await a.appendUpload('r', s.id, 0, Readable.from([Buffer.from('doomed')]));
+    await b.cancelUpload('r', s.id);
+    expect(await kind(a.finishUpload('r', s.id, sha256('doomed')))).toBe('UploadNotFound');
+    expect(await a.statBlob(sha256('doomed'))).toBeNull();
+    expect(await collectKeys(bucket, '')).toEqual([]);
+  });
+
   it('two replicas finishing the same content keep one record; a cancel after a half-done finish keeps the adopted chunks', async () => {
     const bucket = memoryBucket();
     const a = new ObjectStore(bucket);

@@ -5,7 +5,7 @@
  *   blobs/<alg>/<hex>                           a blob's record: its size and where its bytes are
  *                                               (JSON, or the bytes inline for manifests);
  *                                               metadata `size` and `touched` (GC's clock)
- *   data/<session>/<offset>                     the bytes of one chunk an upload session received
+ *   data/<session>/<offset>-<nonce>             the bytes of one chunk an upload session received
  *   uploads/<session>                           an upload session (repository, start, adoption)
  *   repositories/<repo>/_layers/<alg>/<hex>     the repository holds this blob (empty object)
  *   repositories/<repo>/_manifests/revisions/<alg>/<hex>   ...this manifest (media type, subject)
@@ -41,8 +41,9 @@ export function digestFromPath(path: string): string | null {
 export const blobKey = (digest: string) => `blobs/${digestPath(digest)}`;
 export const uploadKey = (id: string) => `uploads/${id}`;
 export const chunkPrefix = (id: string) => `data/${id}/`;
-export const chunkKey = (id: string, offset: number) => `${chunkPrefix(id)}${String(offset).padStart(OFFSET_DIGITS, '0')}`;
-export const chunkOffset = (key: string) => Number(key.slice(key.lastIndexOf('/') + 1));
+/** A chunk's key: its offset (so keys sort in offset order), then a nonce (two requests at one offset never share a key). */
+export const chunkKey = (id: string, offset: number, nonce: string) => `${chunkPrefix(id)}${String(offset).padStart(OFFSET_DIGITS, '0')}-${nonce}`;
+export const chunkOffset = (key: string) => Number(key.slice(key.lastIndexOf('/') + 1).split('-')[0]);
 
 const repo = (name: string) => `repositories/${name}/`;
 export const layersPrefix = (name: string) => `${repo(name)}_layers/`;

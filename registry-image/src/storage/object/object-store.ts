@@ -34,14 +34,31 @@ interface BlobRecord {
 }
 
 interface SessionRecord {
+  /** The version of the record this was read as (not stored): adoption and cancel swap it. */
+  etag?: string;
+  /** Set by a cancel before it deletes the chunks: a finish can no longer adopt them. */
+  cancelled?: boolean;
   repository: string;
   startedMs: number;
   /** Set just before the chunks become a blob's bytes: a cancel must then leave them. */
   adopted?: string;
 }
 
-/** How many running hashes a replica keeps (one per upload session it is receiving). */
-const HASHES_KEPT = 512;
+/**
+ * What a replica remembers of an upload session it started or wrote the last chunk of: the
+ * record (which only a finish changes), where its chunks end, their keys, and the running
+ * sha256 of their bytes. Lost on a restart, wrong once another replica took the next chunk:
+ * then the bucket answers (appendUpload, finishUpload).
+ */
+interface SessionState {
+  record: SessionRecord;
+  size: number;
+  keys: string[];
+  hash?: Hash;
+}
+
+/** How many upload sessions a replica remembers (one per upload it is receiving). */
+const SESSIONS_KEPT = 512;
 /** How many blob records openBlob remembers (records never change; a deleted one is re-read). */
 const RECORDS_KEPT = 4096;
 /** Parallel requests when a listing needs one per entry. */
@@ -60,8 +77,8 @@ async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
 }
 
 export class ObjectStore implements SharedStore {
-  /** Upload id -> the hash of its first `size` bytes, for a finish on this replica. */
-  private readonly hashes = new Map<string, { size: number; hash: Hash }>();
+  /** Upload sessions this replica started or wrote to last (see SessionState). */
+  private readonly sessions = new Map<string, SessionState>();
   private readonly records = new Map<string, BlobRecord>();
   /** Repositories whose index entry this replica has written (or seen). */
   private readonly indexed = new Set<string>();
@@ -131,6 +148,11 @@ export class ObjectStore implements SharedStore {
       const known = this.records.get(digest);
       if (known) return known;
     }
+    return (await this.readRecord(digest))?.record ?? null;
+  }
+
+  /** The blob's record and stat in one read, remembered for openBlob. */
+  private async readRecord(digest: string): Promise<{ record: BlobRecord; stat: BlobStat } | null> {
     const got = await this.bucket.read(key.blobKey(digest));
     if (!got) {
       this.records.delete(digest);
@@ -139,7 +161,7 @@ export class ObjectStore implements SharedStore {
     const record = parse<BlobRecord>(got.body);
     if (this.records.size >= RECORDS_KEPT) this.records.delete(this.records.keys().next().value!);
     this.records.set(digest, record);
-    return record;
+    return { record, stat: this.statFrom(digest, got.info) };
   }
 
   async openBlob(digest: string, options: { range?: ByteRange; size?: number } = {}): Promise<Readable> {
@@ -202,8 +224,9 @@ export class ObjectStore implements SharedStore {
   }
 
   async repositoryBlob(repository: string, digest: string): Promise<BlobStat | null> {
-    const [link, stat] = await Promise.all([this.bucket.head(key.layerKey(repository, digest)), this.statBlob(digest)]);
-    return link ? stat : null;
+    // The record read whole (not only its head): a blob GET's openBlob then needs no request for it.
+    const [link, read] = await Promise.all([this.bucket.head(key.layerKey(repository, digest)), this.readRecord(digest)]);
+    return link && read ? read.stat : null;
   }
 
   async touchRepositoryBlob(repository: string, digest: string): Promise<boolean> {
@@ -254,35 +277,58 @@ export class ObjectStore implements SharedStore {
   async startUpload(repository: string): Promise<UploadSession> {
     const id = randomUUID();
     const startedMs = Date.now();
-    await this.bucket.write(key.uploadKey(id), json({ repository, startedMs } satisfies SessionRecord));
+    const record: SessionRecord = { repository, startedMs };
+    record.etag = (await this.bucket.write(key.uploadKey(id), json(record))) ?? undefined;
+    this.remember(id, { record, size: 0, keys: [] });
     return { repository, id, size: 0, startedMs, updatedMs: startedMs };
   }
 
-  private async sessionRecord(repository: string, id: string): Promise<SessionRecord> {
-    const got = /^[0-9a-f-]{36}$/.test(id) ? await this.bucket.read(key.uploadKey(id)) : null;
-    const record = got ? parse<SessionRecord>(got.body) : null;
-    if (!record || record.repository !== repository) throw new StorageError('UploadNotFound', `upload ${id} not found`);
+  private async sessionRecord(repository: string, id: string, fresh = false): Promise<SessionRecord> {
+    let record = fresh ? undefined : this.sessions.get(id)?.record;
+    if (!record && /^[0-9a-f-]{36}$/.test(id)) {
+      const got = await this.bucket.read(key.uploadKey(id));
+      if (got) record = { ...parse<SessionRecord>(got.body), etag: got.info.etag };
+    }
+    if (!record || record.repository !== repository || record.cancelled) throw new StorageError('UploadNotFound', `upload ${id} not found`);
     return record;
   }
 
-  /** The session's chunks, in offset order, as far as they run on from each other. */
-  private async chunks(id: string): Promise<{ parts: Part[]; size: number; updatedMs: number }> {
+  /** The record as stored: without the etag it was read as. */
+  private stored(record: SessionRecord): Buffer {
+    const { etag: _etag, ...rest } = record;
+    return json(rest);
+  }
+
+  /**
+   * The session's chunks as the bucket lists them: from offset 0, at each offset the first
+   * object (in key order) that starts there, as far as they run on from each other. `all`:
+   * every chunk object, those of a duplicate request at an offset already taken included.
+   */
+  private async chunks(id: string): Promise<{ parts: Part[]; all: string[]; size: number; updatedMs: number }> {
     const parts: Part[] = [];
+    const all: string[] = [];
     let size = 0;
     let updatedMs = 0;
     for await (const info of this.bucket.list(key.chunkPrefix(id))) {
-      if (key.chunkOffset(info.key) !== size) continue; // never written by appendUpload: ignore
+      all.push(info.key);
+      if (key.chunkOffset(info.key) !== size) continue;
       parts.push({ key: info.key, size: info.size });
       size += info.size;
       updatedMs = Math.max(updatedMs, info.modifiedMs);
     }
-    return { parts, size, updatedMs };
+    return { parts, all, size, updatedMs };
   }
 
   private async session(repository: string, id: string) {
     const [record, chunks] = await Promise.all([this.sessionRecord(repository, id), this.chunks(id)]);
     const session: UploadSession = { repository, id, size: chunks.size, startedMs: record.startedMs, updatedMs: Math.max(record.startedMs, chunks.updatedMs) };
-    return { record, parts: chunks.parts, session };
+    return { record, parts: chunks.parts, all: chunks.all, session };
+  }
+
+  private remember(id: string, state: SessionState): void {
+    this.sessions.delete(id);
+    if (this.sessions.size >= SESSIONS_KEPT) this.sessions.delete(this.sessions.keys().next().value!);
+    this.sessions.set(id, state);
   }
 
   async getUpload(repository: string, id: string): Promise<UploadSession> {
@@ -290,39 +336,54 @@ export class ObjectStore implements SharedStore {
   }
 
   async appendUpload(repository: string, id: string, offset: number, data: Readable, expectedLength?: number, _options?: AppendOptions): Promise<UploadSession> {
-    const { session } = await this.session(repository, id);
-    if (offset !== session.size) throw new StorageError('RangeMismatch', `upload is at ${session.size} bytes, chunk starts at ${offset}`);
+    // The chunk this replica wrote last ends where this one starts: go on without asking the
+    // bucket. Should another replica have written at this offset too (a duplicated request),
+    // both objects exist under their own nonces and finishUpload sees the difference.
+    const known = this.sessions.get(id);
+    let state: SessionState;
+    if (known && known.record.repository === repository && known.size === offset) state = known;
+    else {
+      const { record, parts, session } = await this.session(repository, id);
+      if (offset !== session.size) throw new StorageError('RangeMismatch', `upload is at ${session.size} bytes, chunk starts at ${offset}`);
+      const sameHash = known?.size === offset && known.keys.join() === parts.map((p) => p.key).join();
+      state = { record, size: session.size, keys: parts.map((p) => p.key), hash: sameHash ? known.hash : undefined };
+    }
     // The running sha256 goes on from this replica's, or starts with the session.
-    const known = this.hashes.get(id);
-    const hash = known?.size === offset ? known.hash.copy() : offset === 0 ? createHash('sha256') : undefined;
+    const hash = state.hash ? state.hash.copy() : offset === 0 ? createHash('sha256') : undefined;
     const seen = { bytes: 0 };
     const body = countedBody(data, { exactBytes: expectedLength, hash, seen });
     // An empty chunk adds nothing: no object (a zero-length object would also be a part).
     const first = await firstChunk(body);
-    if (first) await this.bucket.upload(key.chunkKey(id, offset), first);
+    const chunk = key.chunkKey(id, offset, randomUUID().slice(0, 8));
+    if (first) await this.bucket.upload(chunk, first);
     const size = offset + seen.bytes;
-    this.hashes.delete(id);
-    if (hash) {
-      if (this.hashes.size >= HASHES_KEPT) this.hashes.delete(this.hashes.keys().next().value!);
-      this.hashes.set(id, { size, hash });
-    }
-    return { ...session, size, updatedMs: Date.now() };
+    this.remember(id, { record: state.record, size, keys: first ? [...state.keys, chunk] : state.keys, hash });
+    const now = Date.now();
+    return { repository, id, size, startedMs: state.record.startedMs, updatedMs: now };
   }
 
   async finishUpload(repository: string, id: string, digest: string): Promise<BlobStat> {
-    const { record, parts, session } = await this.session(repository, id);
+    const { record, parts, all, session } = await this.session(repository, id);
     const actual = await this.hashOf(id, parts, session.size, digest);
-    if (actual !== digest) throw new StorageError('DigestMismatch', `upload hashes to ${actual}, not ${digest}`);
-    this.hashes.delete(id);
+    if (actual !== digest) {
+      // Cancelled on another replica since this one remembered it: say so, not "wrong digest".
+      await this.sessionRecord(repository, id, true);
+      throw new StorageError('DigestMismatch', `upload hashes to ${actual}, not ${digest}`);
+    }
+    this.sessions.delete(id);
     const stat: BlobStat = { digest, size: session.size, modifiedMs: Date.now() };
     const touchedMs = stat.modifiedMs;
+    const strays = all.filter((k) => !parts.some((p) => p.key === k));
     if (!(await this.touchBlob(digest))) {
       // Mark the chunks as the blob's before its record names them: a cancel of this session
-      // (another replica's GC) then leaves them alone.
-      await this.bucket.write(key.uploadKey(id), json({ ...record, adopted: digest } satisfies SessionRecord));
+      // (another replica's GC) then leaves them alone. Swapped against the version read, so
+      // a cancel that came first wins and this finish stops.
+      const adopted = await this.bucket.write(key.uploadKey(id), this.stored({ ...record, adopted: digest }), { ifMatch: record.etag });
+      if (adopted === null) throw new StorageError('UploadNotFound', `upload ${id} was cancelled`);
       const created = await this.bucket.write(key.blobKey(digest), json({ size: session.size, parts } satisfies BlobRecord), { metadata: metadataFor(session.size), ifNoneMatch: true });
       if (created) {
         await this.link(repository, digest, touchedMs);
+        if (strays.length) await this.bucket.deleteMany(strays);
         await this.bucket.delete(key.uploadKey(id));
         return stat;
       }
@@ -330,31 +391,44 @@ export class ObjectStore implements SharedStore {
       await this.touchBlob(digest);
     }
     await this.link(repository, digest, touchedMs);
-    await this.bucket.deleteMany(parts.map((p) => p.key));
+    await this.bucket.deleteMany(all);
     await this.bucket.delete(key.uploadKey(id));
     return stat;
   }
 
-  /** The digest of the session's bytes, in `expected`'s algorithm: from memory, or by reading the chunks back. */
+  /**
+   * The digest of the session's bytes, in `expected`'s algorithm: from this replica's running
+   * hash when it covers exactly these chunk objects, else by reading them back.
+   */
   private async hashOf(id: string, parts: Part[], size: number, expected: string): Promise<string> {
     const algorithm = parseDigest(expected)?.algorithm;
     if (!algorithm) return '(not a digest)';
-    const known = this.hashes.get(id);
-    if (algorithm === 'sha256' && known?.size === size) return `sha256:${known.hash.copy().digest('hex')}`;
+    const known = this.sessions.get(id);
+    if (algorithm === 'sha256' && known?.hash && known.size === size && known.keys.join() === parts.map((p) => p.key).join()) return `sha256:${known.hash.copy().digest('hex')}`;
     const hash = createHash(algorithm);
     if (size > 0) for await (const chunk of await partsStream(this.bucket, parts, 0, size - 1)) hash.update(chunk as Buffer);
     return `${algorithm}:${hash.digest('hex')}`;
   }
 
   async cancelUpload(repository: string, id: string): Promise<void> {
-    const record = await this.sessionRecord(repository, id);
-    this.hashes.delete(id);
+    this.sessions.delete(id);
     const prefix = key.chunkPrefix(id);
-    // A session whose finish stopped half-way: its chunks may already be a blob's bytes.
-    const owner = record.adopted ? await this.record(record.adopted, true) : null;
-    const kept = owner?.parts?.some((p) => p.key.startsWith(prefix));
-    if (!kept) await this.bucket.deleteMany((await collect(this.bucket.list(prefix))).map((i) => i.key));
-    await this.bucket.delete(key.uploadKey(id));
+    for (;;) {
+      const record = await this.sessionRecord(repository, id, true);
+      if (record.adopted) {
+        // A finish got as far as marking it: the chunks may already be a blob's bytes.
+        const owner = await this.record(record.adopted, true);
+        if (!owner?.parts?.some((p) => p.key.startsWith(prefix))) await this.bucket.deleteMany((await collect(this.bucket.list(prefix))).map((i) => i.key));
+        await this.bucket.delete(key.uploadKey(id));
+        return;
+      }
+      // Marked cancelled against the version read: a finish that adopts meanwhile makes this
+      // swap fail, and the loop reads it again as adopted.
+      if ((await this.bucket.write(key.uploadKey(id), this.stored({ ...record, cancelled: true }), { ifMatch: record.etag })) === null) continue;
+      await this.bucket.deleteMany((await collect(this.bucket.list(prefix))).map((i) => i.key));
+      await this.bucket.delete(key.uploadKey(id));
+      return;
+    }
   }
 
   async *listUploads(): AsyncIterable<UploadSession> {
@@ -362,7 +436,8 @@ export class ObjectStore implements SharedStore {
       const id = info.key.slice(key.uploadPrefix.length);
       const got = await this.bucket.read(info.key);
       if (!got) continue;
-      const { repository } = parse<SessionRecord>(got.body);
+      const { repository, cancelled } = parse<SessionRecord>(got.body);
+      if (cancelled) continue;
       try {
         yield await this.getUpload(repository, id);
       } catch (err) {
