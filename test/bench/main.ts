@@ -86,6 +86,15 @@ function version(cmd: string, args: string[]): string {
   }
 }
 
+/** Whether the working tree differs from the commit (the bundle is built from the tree). */
+function dirty(): boolean {
+  try {
+    return execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== '';
+  } catch {
+    return false;
+  }
+}
+
 async function main(): Promise<number> {
   const { quick, runs, only } = parseArgs(process.argv.slice(2));
   const repoRoot = process.cwd();
@@ -110,7 +119,7 @@ async function main(): Promise<number> {
   const all: ServerSpec[] = [perchSpec(repoRoot), dockerRegistrySpec(), ceilingSpec(__dirname)];
   const header = [
     `perch benchmark, ${new Date().toISOString()}, ${quick ? 'quick' : 'full'} mode, ${runs} alternating runs per scenario`,
-    `commit ${version('git', ['rev-parse', '--short', 'HEAD'])}; node ${process.version}; ${cpus().length} x ${cpus()[0]?.model.trim()}`,
+    `commit ${version('git', ['rev-parse', '--short', 'HEAD'])}${dirty() ? ' with uncommitted changes' : ''}; node ${process.version}; ${cpus().length} x ${cpus()[0]?.model.trim()}`,
     `peer: ${version('docker-registry', ['--version'])}`,
     `data: ${workDir} (${base.note})`,
     `load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (other work on the machine skews wall times; server CPU seconds skew less)`,
