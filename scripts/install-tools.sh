@@ -108,7 +108,8 @@ WEED_VERSION=v0.0.0-20261109003541-7506e5f91cd6
 install_weed() {
   local have=""
   if [ -x "$TOOLS/bin/weed" ]; then
-    have=$(go version -m "$TOOLS/bin/weed" 2>/dev/null | awk '$1 == "dep" && $2 == "github.com/seaweedfs/seaweedfs" { print $3 }')
+    # The binary's own module line ("mod": the package built comes from that module).
+    have=$(go version -m "$TOOLS/bin/weed" 2>/dev/null | awk '($1 == "mod" || $1 == "dep") && $2 == "github.com/seaweedfs/seaweedfs" { print $3 }')
     if [ "$have" = "$WEED_VERSION" ]; then echo "[install] weed: already there ($WEED_VERSION)"; return; fi
   fi
   local w; w=$(mktemp -d) || return 1
