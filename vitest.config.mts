@@ -5,21 +5,12 @@ import { defineConfig } from 'vitest/config';
 // in their own folders under test/ and are bounded by their own timeouts.
 export default defineConfig({
   test: {
+    include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Child processes (the bundled server, Go clients) and real ports: processes, not threads,
     // so a crashing suite cannot take the others with it.
     pool: 'forks',
-    // Everything once on the filesystem; the real-client suites (crane, skopeo, oras, regctl,
-    // helm) again on each object store, a real server of its kind started beside perch
-    // (test/helpers/registry-under-test.ts reads PERCH_TEST_STORAGE).
-    projects: [
-      { extends: true, test: { name: 'filesystem', include: ['test/**/*.test.ts'] } },
-      ...['s3', 'gcs', 'azure'].map((driver) => ({
-        extends: true,
-        test: { name: `clients-on-${driver}`, include: ['test/clients/*.test.ts', 'test/seed/helm.test.ts'], env: { PERCH_TEST_STORAGE: driver } },
-      })),
-    ],
     coverage: {
       // vitest's V8 provider, extended to map the bundled server's child-process coverage
       // back to registry-image/src through the bundle's source map (see the file's header).

@@ -64,10 +64,15 @@ describe('bundled server process', () => {
     expect(await (await fetch(`${running.url}/v2/resume/me/blobs/${digest}`)).text()).toBe('first half, second half');
   });
 
-  it('keeps RSS under 200 MiB while 384 MiB stream through it', async () => {
+  // The bound is on growth over the process's own RSS once started, not an absolute figure:
+  // what a process holds at start depends on the bundle (the object stores' SDKs are in it,
+  // loaded only when configured) and on V8 coverage when the suite runs under it. Growth well
+  // under one blob's 128 MiB is what shows that no blob is held whole.
+  it('grows its RSS by under 100 MiB while 384 MiB stream through it (128 MiB blobs, never held whole)', async () => {
     running = await startRegistry({ config: { log: { level: 'warn' } } });
     const pid = running.process.pid!;
-    let peak = rssMiB(pid);
+    const baseline = rssMiB(pid);
+    let peak = baseline;
     const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(pid))), 50);
     try {
       for (let i = 0; i < 3; i++) {
@@ -85,6 +90,7 @@ describe('bundled server process', () => {
     } finally {
       clearInterval(sampler);
     }
-    expect(peak).toBeLessThan(200);
+    console.log(`[rss] at start ${baseline.toFixed(0)} MiB, peak ${peak.toFixed(0)} MiB`);
+    expect(peak - baseline).toBeLessThan(100);
   }, 120_000);
 });

@@ -61,6 +61,18 @@ describe('a bucket perch cannot use', () => {
   }, 60_000);
 });
 
+describe('a driver that cannot be set up', () => {
+  it('an Azure account with shared-key credentials but no key exits 1 saying what is missing', async () => {
+    const config = { storage: { storageDriver: { name: 'azure', accountname: 'acct', container: 'c', credentials: { type: 'shared_key' } } } };
+    const failed = await startRegistry({ config, env: { AZURE_STORAGE_KEY: '' } }).then(
+      () => 'started',
+      (err: Error) => err.message,
+    );
+    expect(failed).toMatch(/registry exited with 1/);
+    expect(failed).toMatch(/"message":"cannot open storage".*azure:\/\/acct\/c\/.*no shared key \(accountkey or AZURE_STORAGE_KEY\)/);
+  }, 30_000);
+});
+
 describe('/readyz on an object store', () => {
   it('is ready while the bucket takes writes, and 503 naming the bucket when its server goes away', async () => {
     const own = await startSeaweed();

@@ -16,9 +16,9 @@ afterAll(() => servers.stop(), 30_000);
 
 const buckets: Array<[string, () => Promise<Bucket>]> = [
   ['memory', async () => memoryBucket()],
-  ['s3 (SeaweedFS)', async () => bucketFor(await servers.driver('s3'))],
-  ['gcs (fake-gcs-server)', async () => bucketFor(await servers.driver('gcs'))],
-  ['azure (Azurite)', async () => bucketFor(await servers.driver('azure'))],
+  ['s3 (SeaweedFS)', async () => await bucketFor(await servers.driver('s3'))],
+  ['gcs (fake-gcs-server)', async () => await bucketFor(await servers.driver('gcs'))],
+  ['azure (Azurite)', async () => await bucketFor(await servers.driver('azure'))],
 ];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

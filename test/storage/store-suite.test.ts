@@ -27,9 +27,9 @@ const backends: Array<[string, () => Store | Promise<Store>]> = [
   ['FsStore (durable)', () => new FsStore(tempDir('perch-store-'), { durable: true })],
   ['FsStore (fresh links remembered)', () => new FsStore(tempDir('perch-store-'), { freshLinkMs: 60_000 })],
   ['ObjectStore (memory bucket)', () => new ObjectStore(memoryBucket())],
-  ['ObjectStore (s3: SeaweedFS)', async () => new ObjectStore(bucketFor(await servers.driver('s3')))],
-  ['ObjectStore (gcs: fake-gcs-server)', async () => new ObjectStore(bucketFor(await servers.driver('gcs')))],
-  ['ObjectStore (azure: Azurite)', async () => new ObjectStore(bucketFor(await servers.driver('azure')))],
+  ['ObjectStore (s3: SeaweedFS)', async () => new ObjectStore(await bucketFor(await servers.driver('s3')))],
+  ['ObjectStore (gcs: fake-gcs-server)', async () => new ObjectStore(await bucketFor(await servers.driver('gcs')))],
+  ['ObjectStore (azure: Azurite)', async () => new ObjectStore(await bucketFor(await servers.driver('azure')))],
 ];
 
 async function text(stream: Readable): Promise<string> {

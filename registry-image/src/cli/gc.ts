@@ -67,7 +67,7 @@ export async function runGc(argv: string[], io: GcIo): Promise<number> {
   let report;
   if (config.storage.driver) {
     // An object store: take the replicas' GC lease (a dry run only reads, and needs none).
-    const store = openStore(config);
+    const store = await openStore(config);
     if (!isShared(store)) throw new Error('an object store is always shared');
     const collect = (signal?: AbortSignal) => collectGarbage(store, gcOptionsFrom(config, { dryRun, log, signal }));
     try {

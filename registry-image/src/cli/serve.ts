@@ -57,12 +57,19 @@ export async function runServe(args: string[]): Promise<number> {
   const { config, warnings } = loaded;
   const log = createLogger(config.log.level);
   for (const warning of warnings) log.warn('configuration', { warning });
-  const store = openStore(config, {
-    durable: config.storage.commit,
-    orphanUploadMs: config.perch.uploadTTLMs,
-    // Links made this long ago still count as fresh: far inside GC's grace (fs-store.ts).
-    freshLinkMs: Math.min(60_000, config.storage.gcDelayMs / 2),
-  });
+  let store;
+  try {
+    store = await openStore(config, {
+      durable: config.storage.commit,
+      orphanUploadMs: config.perch.uploadTTLMs,
+      // Links made this long ago still count as fresh: far inside GC's grace (fs-store.ts).
+      freshLinkMs: Math.min(60_000, config.storage.gcDelayMs / 2),
+    });
+  } catch (err) {
+    // A driver that cannot even be set up (an Azure account with no way to sign in).
+    log.error('cannot open storage', { storage: describeStorage(config), error: (err as Error).message });
+    return 1;
+  }
   let claim: { release(): Promise<void>; setPort(port: number): Promise<void> };
   if (isShared(store)) {
     // An object store: any number of replicas share the bucket; GC takes turns by its lease.

@@ -5,29 +5,30 @@
  */
 import type { PerchConfig } from '../config/types';
 import { FsStore, type FsStoreOptions } from './fs-store';
-import { azureBucket } from './object/azure-bucket';
 import type { Bucket } from './object/bucket';
 import type { ObjectDriverConfig } from './object/driver-config';
-import { gcsBucket } from './object/gcs-bucket';
 import { ObjectStore } from './object/object-store';
-import { s3Bucket } from './object/s3-bucket';
 import type { Store } from './types';
 
-export function bucketFor(driver: ObjectDriverConfig): Bucket {
+/**
+ * The driver, loaded only when a config names it: each vendor's SDK is megabytes of code that
+ * a registry on the filesystem (or on another vendor's store) should not load and keep in memory.
+ */
+export async function bucketFor(driver: ObjectDriverConfig): Promise<Bucket> {
   switch (driver.name) {
     case 's3':
-      return s3Bucket(driver);
+      return (await import('./object/s3-bucket.js')).s3Bucket(driver);
     case 'gcs':
-      return gcsBucket(driver);
+      return (await import('./object/gcs-bucket.js')).gcsBucket(driver);
     case 'azure':
-      return azureBucket(driver);
+      return (await import('./object/azure-bucket.js')).azureBucket(driver);
   }
 }
 
 /** `options`: FsStore's; the object store takes freshLinkMs from them too. */
-export function openStore(config: PerchConfig, fsOptions: FsStoreOptions = {}): Store {
+export async function openStore(config: PerchConfig, fsOptions: FsStoreOptions = {}): Promise<Store> {
   const { driver } = config.storage;
-  return driver ? new ObjectStore(bucketFor(driver), { freshLinkMs: fsOptions.freshLinkMs }) : new FsStore(config.storage.rootDirectory, fsOptions);
+  return driver ? new ObjectStore(await bucketFor(driver), { freshLinkMs: fsOptions.freshLinkMs }) : new FsStore(config.storage.rootDirectory, fsOptions);
 }
 
 /** Where the content lives, for logs and messages. */

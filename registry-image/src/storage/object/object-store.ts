@@ -61,6 +61,8 @@ interface SessionState {
 const SESSIONS_KEPT = 512;
 /** How many blob records openBlob remembers (records never change; a deleted one is re-read). */
 const RECORDS_KEPT = 4096;
+/** Records holding a manifest inline are remembered up to this size (base64 characters). */
+const INLINE_CACHED = 64 * 1024;
 /** Parallel requests when a listing needs one per entry. */
 const FAN_OUT = 16;
 
@@ -159,8 +161,11 @@ export class ObjectStore implements SharedStore {
       return null;
     }
     const record = parse<BlobRecord>(got.body);
-    if (this.records.size >= RECORDS_KEPT) this.records.delete(this.records.keys().next().value!);
-    this.records.set(digest, record);
+    // Not a big manifest kept inline: RECORDS_KEPT of those could fill the heap.
+    if ((record.inline?.length ?? 0) <= INLINE_CACHED) {
+      if (this.records.size >= RECORDS_KEPT) this.records.delete(this.records.keys().next().value!);
+      this.records.set(digest, record);
+    }
     return { record, stat: this.statFrom(digest, got.info) };
   }
 
@@ -224,8 +229,9 @@ export class ObjectStore implements SharedStore {
   }
 
   async repositoryBlob(repository: string, digest: string): Promise<BlobStat | null> {
-    // The record read whole (not only its head): a blob GET's openBlob then needs no request for it.
-    const [link, read] = await Promise.all([this.bucket.head(key.layerKey(repository, digest)), this.readRecord(digest)]);
+    // The record read whole (not only its head): a blob GET's openBlob then needs no request
+    // for it. A link this replica made moments ago needs no look either (recentLinks).
+    const [link, read] = await Promise.all([this.freshLink(repository, digest) || this.bucket.head(key.layerKey(repository, digest)), this.readRecord(digest)]);
     return link && read ? read.stat : null;
   }
 
@@ -374,22 +380,22 @@ export class ObjectStore implements SharedStore {
     const stat: BlobStat = { digest, size: session.size, modifiedMs: Date.now() };
     const touchedMs = stat.modifiedMs;
     const strays = all.filter((k) => !parts.some((p) => p.key === k));
-    if (!(await this.touchBlob(digest))) {
-      // Mark the chunks as the blob's before its record names them: a cancel of this session
-      // (another replica's GC) then leaves them alone. Swapped against the version read, so
-      // a cancel that came first wins and this finish stops.
-      const adopted = await this.bucket.write(key.uploadKey(id), this.stored({ ...record, adopted: digest }), { ifMatch: record.etag });
-      if (adopted === null) throw new StorageError('UploadNotFound', `upload ${id} was cancelled`);
-      const created = await this.bucket.write(key.blobKey(digest), json({ size: session.size, parts } satisfies BlobRecord), { metadata: metadataFor(session.size), ifNoneMatch: true });
-      if (created) {
-        await this.link(repository, digest, touchedMs);
-        if (strays.length) await this.bucket.deleteMany(strays);
-        await this.bucket.delete(key.uploadKey(id));
-        return stat;
-      }
-      // Another replica made the same blob meanwhile: keep its record, drop our copy.
-      await this.touchBlob(digest);
+    // Mark the chunks as the blob's before its record names them: a cancel of this session
+    // (another replica's GC) then leaves them alone. Swapped against the version read, so a
+    // cancel that came first wins and this finish stops.
+    const adopted = await this.bucket.write(key.uploadKey(id), this.stored({ ...record, adopted: digest }), { ifMatch: record.etag });
+    if (adopted === null) throw new StorageError('UploadNotFound', `upload ${id} was cancelled`);
+    // Create-if-absent answers "already stored" too, so no look first: most finishes are new content.
+    const create = () => this.bucket.write(key.blobKey(digest), json({ size: session.size, parts } satisfies BlobRecord), { metadata: metadataFor(session.size), ifNoneMatch: true });
+    // Stored already (by an earlier push or another replica just now): refresh that record for
+    // GC's grace instead. Should GC have removed it since the create was refused, create ours.
+    if ((await create()) || (!(await this.touchBlob(digest)) && (await create()))) {
+      await this.link(repository, digest, touchedMs);
+      if (strays.length) await this.bucket.deleteMany(strays);
+      await this.bucket.delete(key.uploadKey(id));
+      return stat;
     }
+    // Linked to the record that was there; our copy goes.
     await this.link(repository, digest, touchedMs);
     await this.bucket.deleteMany(all);
     await this.bucket.delete(key.uploadKey(id));
