@@ -96,7 +96,6 @@ describe('zot keys perch does not implement', () => {
     ['storage.cacheDriver', { storage: { cacheDriver: { name: 'boltdb' } } }],
     ['storage.remoteCache', { storage: { remoteCache: true } }],
     ['http.allowOrigin', { http: { allowOrigin: '*' } }],
-    ['http.auth.sessionKeysFile', { http: { auth: { sessionKeysFile: '/k' } } }],
   ];
   for (const [path, raw] of warned) {
     it(`${path} loads with one warning naming it`, () => {
@@ -119,13 +118,9 @@ describe('zot keys perch does not implement', () => {
   });
 
   const refused: Array<[string, unknown]> = [
-    ['http.auth.ldap', { http: { auth: { ldap: {} } } }],
-    ['http.auth.bearer', { http: { auth: { bearer: { realm: 'r', service: 's', cert: 'c' } } } }],
-    ['http.auth.openid', { http: { auth: { openid: { providers: {} } } } }],
-    ['http.auth.apikey', { http: { auth: { apikey: true } } }],
-    ['http.auth.mtls', { http: { auth: { mtls: {} } } }],
+    ['http.auth.bearer.upstreamTokenEndpoint', { http: { auth: { bearer: { realm: 'r', service: 's', cert: 'c', upstreamTokenEndpoint: { realm: 'u' } } } } }],
+    ['http.auth.openid.providers.github.authurl', { http: { auth: { openid: { providers: { github: { issuer: 'https://gh.example', clientid: 'c', authurl: 'https://gh.example/auth' } } } } } }],
     ['http.accessControl.adminPolicy.conditions', { http: { auth: { htpasswd: { path: 'h' } }, accessControl: { adminPolicy: { users: ['a'], actions: ['read'], conditions: [{ expression: 'true' }] } } } }],
-    ['http.accessControl.metrics.anonymousPolicy', { http: { accessControl: { metrics: { anonymousPolicy: ['read'] } } } }],
   ];
   for (const [path, raw] of refused) {
     it(`${path} is refused: ignoring it would weaken security`, () => {
@@ -139,6 +134,53 @@ describe('zot keys perch does not implement', () => {
     const { config, warnings } = parse({ http: { auth: { htpasswd: { path: 'h' }, apikey: false, ldap: null }, accessControl: { adminPolicy: { users: ['a'], actions: ['read'], conditions: [] } } } });
     expect(warnings).toEqual([]);
     expect(config.http.auth?.htpasswd?.path).toBe('/srv/h');
+  });
+});
+
+describe('zot\'s login methods (http.auth)', () => {
+  it('each loads in zot\'s shape, with paths resolved', () => {
+    const { config, warnings } = parse({
+      http: {
+        auth: {
+          ldap: { address: 'ldap.test', baseDN: 'dc=t', userAttribute: 'uid', startTLS: true, bindDN: 'cn=s', bindPassword: 'p', cacheTTL: '5s' },
+          openid: { providers: { keycloak: { issuer: 'https://kc.test/realms/r/', clientid: 'perch', scopes: ['openid', 'groups'], claimMapping: { username: 'preferred_username' } } } },
+          apikey: true,
+          mtls: { identityAttributes: ['URI', 'CommonName'], uriSanPattern: 'spiffe://t/(.*)' },
+          bearer: { realm: 'https://auth.test/token', service: 'reg', cert: 'issuer.pem', oidc: [{ issuer: 'https://k8s.test', audiences: ['perch'] }] },
+          sessionKeysFile: 'keys.json',
+        },
+        accessControl: { metrics: { anonymousPolicy: ['read'] } },
+      },
+    });
+    expect(warnings).toEqual([]);
+    expect(config.http.auth).toMatchObject({
+      ldap: { address: 'ldap.test', port: 389, startTLS: true, bindDN: 'cn=s', bindPassword: 'p', cacheTtlMs: 5000 },
+      openid: { providers: { keycloak: { issuer: 'https://kc.test/realms/r', clientId: 'perch', audiences: ['perch'], claimMapping: { username: 'preferred_username', groups: 'groups' } } } },
+      apikey: true,
+      mtls: { identityAttributes: ['uri', 'commonname'], uriSanPattern: 'spiffe://t/(.*)' },
+      bearer: { cert: '/srv/issuer.pem', oidc: [{ issuer: 'https://k8s.test', audiences: ['perch'], claimMapping: { username: "claims.iss + '/' + claims.sub" } }] },
+      sessionKeysFile: '/srv/keys.json',
+    });
+    expect(config.http.accessControl?.metrics).toEqual({ users: [], anonymousRead: true });
+  });
+
+  it('what a method cannot work without is named, with the fix', () => {
+    expect(problems({ http: { auth: { ldap: {} } } })).toEqual([
+      expect.stringContaining('http.auth.ldap.address: is missing'),
+      expect.stringContaining('http.auth.ldap.baseDN: is missing'),
+      expect.stringContaining('http.auth.ldap.userAttribute: is missing'),
+    ]);
+    expect(problems({ http: { auth: { openid: { providers: { x: { clientid: 'c', scopes: ['email'] } } } } } })).toEqual([
+      expect.stringContaining('http.auth.openid.providers.x.issuer: is missing'),
+      expect.stringContaining('must include "openid"'),
+    ]);
+    expect(problems({ http: { auth: { bearer: { realm: 'r' } } } })).toEqual([expect.stringContaining('http.auth.bearer: checks no tokens: give cert')]);
+    expect(problems({ http: { auth: { mtls: { identityAttributes: ['Serial'] } } } })).toEqual([expect.stringContaining('"Serial" is not an identity attribute')]);
+  });
+
+  it('a credentials file that is missing is named; its content never is', () => {
+    const found = problems({ http: { auth: { ldap: { address: 'l', baseDN: 'b', userAttribute: 'uid', credentialsFile: 'no-such.json' } } } });
+    expect(found).toEqual([expect.stringMatching(/http\.auth\.ldap\.credentialsFile: \/srv\/no-such\.json cannot be read \(ENOENT\)/)]);
   });
 });
 
@@ -157,7 +199,7 @@ describe('the perch section', () => {
 
   it('a bearer challenge needs htpasswd to check credentials against', () => {
     expect(problems({ perch: { auth: { challenge: 'Bearer' } } })).toEqual([
-      'perch.auth.challenge: "bearer" needs http.auth.htpasswd.path: the token service checks those credentials before it issues a token',
+      'perch.auth.challenge: "bearer" needs http.auth.htpasswd.path or http.auth.ldap: the token service checks those credentials before it issues a token',
     ]);
   });
 

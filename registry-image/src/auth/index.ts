@@ -1,15 +1,20 @@
 /**
  * `createAuth(config, log)`: the registry's authentication and access control from its
- * configuration (docs/auth.md is the user's guide):
+ * configuration (docs/auth.md is the user's guide). Each login method is one authenticator
+ * behind the seam in authenticator.ts; this is the one place that picks and orders them:
  *
- * - http.auth.htpasswd.path: bcrypt users, re-read by polling while running
+ *   Basic      htpasswd (http.auth.htpasswd), LDAP (http.auth.ldap), API keys (http.auth.apikey)
+ *   Bearer     perch's own tokens (/v2/token), OpenID providers' tokens (http.auth.openid,
+ *              http.auth.bearer.oidc), an external issuer's tokens (http.auth.bearer.cert)
+ *   request    the client certificate (http.auth.mtls), the browse UI's session cookie
+ *
  * - http.auth.failDelay: seconds before a failed login is answered
- * - http.accessControl: zot's repository policies (policy.ts)
+ * - http.accessControl: zot's repository policies (policy.ts), which alone decide access
  * - perch.auth.challenge: "basic" (default) or "bearer" (tokens from /v2/token)
  * - perch.auth.tokenKeyFile, perch.auth.tokenTTL: the token signing key and token lifetime;
  *   under Basic challenges with tokenKeyFile left out the key is optional (token-key-file.ts)
  *
- * Without http.auth.htpasswd nobody logs in: everyone is anonymous, allowed everything unless
+ * With no login method nobody logs in: everyone is anonymous, allowed everything unless
  * http.accessControl says otherwise (zot's behaviour).
  *
  * Options are for tests: `pollIntervalMs` (default 1000) sets how often the htpasswd and key
@@ -17,15 +22,19 @@
  */
 import type { PerchConfig } from '../config/types';
 import type { Logger } from '../log';
+import { loginConfigured } from '../config/read-auth';
+import type { PasswordAuthenticator } from './authenticator';
+import { HtpasswdAuthenticator } from './htpasswd-authenticator';
 import { HtpasswdStore } from './htpasswd-store';
 import { Login } from './login';
 import { LoginThrottle } from './login-throttle';
 import { AccessPolicy } from './policy';
+import { PerchTokenAuthenticator } from './perch-token-authenticator';
 import { RegistryAuth, type RegistryAuthParts } from './registry-auth';
 import { TokenKeyFile } from './token-key-file';
 import { TokenService } from './token-service';
 import { TokenSigner } from './tokens';
-import type { Auth } from './types';
+import type { Auth, ReadinessCheck } from './types';
 
 export type { Auth, ChallengeContext, Identity, ReadinessCheck } from './types';
 export { ANONYMOUS } from './types';
@@ -41,23 +50,40 @@ export const DEFAULT_POLL_INTERVAL_MS = 1000;
 export async function createAuth(config: PerchConfig, log: Logger, options: AuthOptions = {}): Promise<Auth> {
   const pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
   const now = options.now ?? Date.now;
-  const htpasswd = config.http.auth?.htpasswd;
-  const policy = new AccessPolicy(config.http.accessControl, htpasswd !== undefined);
-  const parts: RegistryAuthParts = { config, log, policy, readiness: [], close: [] };
-  if (!htpasswd) {
-    if (config.http.auth) log.warn('http.auth has no htpasswd: nobody can log in, every caller is anonymous');
+  const auth = config.http.auth;
+  const policy = new AccessPolicy(config.http.accessControl, loginConfigured(auth));
+  const parts: RegistryAuthParts = { config, log, policy, tokenMethods: [], requestMethods: [], readiness: [], close: [] };
+  if (!auth || !loginConfigured(auth)) {
+    if (auth) log.warn('http.auth names no login method: nobody can log in, every caller is anonymous');
     return new RegistryAuth(parts);
   }
 
-  const store = new HtpasswdStore(htpasswd.path, log, { pollIntervalMs, now });
-  await store.start();
-  parts.readiness.push(() => store.readiness());
-  parts.close.push(() => store.close());
+  // Each method behind its seam (authenticator.ts), in the order they are asked.
+  const passwords: PasswordAuthenticator[] = [];
+  const started = <T extends { readiness?(): ReadinessCheck; close?(): void }>(method: T): T => {
+    if (method.readiness) parts.readiness.push(() => method.readiness!());
+    if (method.close) parts.close.push(() => method.close!());
+    return method;
+  };
+  if (auth.htpasswd) {
+    const store = new HtpasswdStore(auth.htpasswd.path, log, { pollIntervalMs, now });
+    await store.start();
+    passwords.push(started(new HtpasswdAuthenticator(store)));
+  }
+  if (passwords.length > 0) parts.login = new Login(passwords, new LoginThrottle(auth.failDelay * 1000, now), log);
+  if (parts.login) await startTokenService(config, log, parts, parts.login, { pollIntervalMs, now });
+  return new RegistryAuth(parts);
+}
 
+/**
+ * perch's own token service (/v2/token) and its tokens, for registries with password logins:
+ * the key file, readiness when Bearer challenges need it, and the token method first in line.
+ */
+async function startTokenService(config: PerchConfig, log: Logger, parts: RegistryAuthParts, login: Login, options: Required<AuthOptions>): Promise<void> {
   const bearer = config.perch.auth.challenge === 'bearer';
   const { tokenKeyFile, tokenKeyFileSet } = config.perch.auth;
   // Basic login needs no key: at the default path, with none mounted, the token service is just off.
-  const key = new TokenKeyFile(tokenKeyFile, log, { pollIntervalMs, optional: !bearer && !tokenKeyFileSet });
+  const key = new TokenKeyFile(tokenKeyFile, log, { pollIntervalMs: options.pollIntervalMs, optional: !bearer && !tokenKeyFileSet });
   await key.start();
   parts.close.push(() => key.close());
   if (bearer) {
@@ -74,20 +100,15 @@ export async function createAuth(config: PerchConfig, log: Logger, options: Auth
   } else if (key.unavailable()) {
     log.warn('the token service is off until the token key can be loaded (Basic login still works)', { problem: key.unavailable() });
   }
-
-  const login = new Login(store, new LoginThrottle((config.http.auth?.failDelay ?? 0) * 1000, now), log);
-  const signer = new TokenSigner(() => key.current(), now, config.http.externalUrl ? new URL(config.http.externalUrl).host : undefined);
-  parts.login = login;
-  parts.signer = signer;
-  parts.keyUnavailable = () => key.unavailable();
+  const signer = new TokenSigner(() => key.current(), options.now, config.http.externalUrl ? new URL(config.http.externalUrl).host : undefined);
+  parts.tokenMethods.unshift(new PerchTokenAuthenticator(signer, () => key.unavailable(), login));
   parts.tokens = new TokenService({
     config,
     log,
-    policy,
+    policy: parts.policy,
     login,
     signer,
     keyUnavailable: () => key.unavailable(),
     realm: config.http.realm ?? 'perch',
   });
-  return new RegistryAuth(parts);
 }

@@ -40,23 +40,26 @@ import type { Logger } from '../log';
 import { basicChallenge, bearerChallenge, configChallengeContext, requestChallengeContext, type BearerOptions } from './challenge';
 import { presentedCredentials } from './credentials';
 import { anotherSite, crossSiteRefusal } from './cross-site';
+import { loginConfigured } from '../config/read-auth';
+import { AuthUnavailable, type Principal, type RequestAuthenticator, type TokenAuthenticator } from './authenticator';
 import type { Login } from './login';
 import type { AccessPolicy } from './policy';
 import { challengeScope, grantsAllow, tokenActionFor } from './scope';
 import type { TokenService } from './token-service';
-import { matchesPasswordVersion, TokenInvalid, type TokenSigner } from './tokens';
+import { TokenInvalid } from './tokens';
 import type { Auth, ChallengeContext, Identity, ReadinessCheck } from './types';
 
 export interface RegistryAuthParts {
   config: PerchConfig;
   log: Logger;
   policy: AccessPolicy;
-  /** Absent when no login method is configured. */
+  /** Basic credentials, checked by the password methods in order; absent when there are none. */
   login?: Login;
-  signer?: TokenSigner;
+  /** Bearer tokens: perch's own first, then the other methods' (authenticator.ts). */
+  tokenMethods: TokenAuthenticator[];
+  /** Without an Authorization header: the client certificate, the UI's session cookie. */
+  requestMethods: RequestAuthenticator[];
   tokens?: TokenService;
-  /** Why tokens cannot be checked now, if they cannot. */
-  keyUnavailable?: () => string | undefined;
   readiness: Array<() => ReadinessCheck>;
   close: Array<() => void>;
 }
@@ -69,10 +72,21 @@ function isBaseEndpoint(req: IncomingMessage): boolean {
 export class RegistryAuth implements Auth {
   private readonly realm: string;
   private readonly bearer: boolean;
+  private readonly loginConfigured: boolean;
 
   constructor(private readonly parts: RegistryAuthParts) {
-    this.realm = parts.config.http.realm ?? 'perch';
-    this.bearer = parts.config.perch.auth.challenge === 'bearer';
+    const { config } = parts;
+    this.realm = config.http.realm ?? 'perch';
+    // zot's http.auth.bearer sends clients to the issuer it names; perch.auth.challenge to /v2/token.
+    this.bearer = config.perch.auth.challenge === 'bearer' || config.http.auth?.bearer !== undefined;
+    this.loginConfigured = loginConfigured(config.http.auth);
+  }
+
+  /** Where a refused caller is sent: http.auth.bearer's issuer, or perch's own token service. */
+  private challengeContext(req?: IncomingMessage): ChallengeContext {
+    const issuer = this.parts.config.http.auth?.bearer;
+    if (issuer) return { realm: issuer.realm, service: issuer.service };
+    return req ? requestChallengeContext(req, this.parts.config) : configChallengeContext(this.parts.config);
   }
 
   private anonymous(challenge: () => ChallengeContext): Identity {
@@ -93,12 +107,19 @@ export class RegistryAuth implements Auth {
     return new RegistryError('UNAUTHORIZED', message, undefined, { 'WWW-Authenticate': bearerChallenge(ctx, options) });
   }
 
+  /** The identity a method's principal gives: its groups (lowercased) plus those http.accessControl gives the user. */
+  private identityOf(principal: { username: string | null; groups: string[] }, challenge: () => ChallengeContext): Identity {
+    const groups = new Set(this.parts.policy.groupsOf(principal.username));
+    for (const group of principal.groups) groups.add(group.toLowerCase());
+    return { username: principal.username, groups: [...groups], challenge };
+  }
+
   async authenticate(req: IncomingMessage): Promise<Identity> {
     const { config, login, policy, log } = this.parts;
     // Built on first use: only a refusal names the realm and service.
     let built: ChallengeContext | undefined;
-    const challenge = () => (built ??= requestChallengeContext(req, config));
-    if (!login) return this.anonymous(challenge);
+    const challenge = () => (built ??= this.challengeContext(req));
+    if (!this.loginConfigured) return this.anonymous(challenge);
     const presented = presentedCredentials(req);
     const foreign = anotherSite(req, config);
     if (foreign !== undefined && presented.kind !== 'none') {
@@ -106,55 +127,83 @@ export class RegistryAuth implements Auth {
       throw crossSiteRefusal(foreign, 'credentials are accepted only from registry clients and the registry\'s own pages');
     }
     switch (presented.kind) {
-      case 'none':
+      case 'none': {
+        const principal = foreign === undefined ? this.fromRequest(req, challenge) : null;
+        if (principal) return this.identityOf(principal, challenge);
         if (isBaseEndpoint(req) && policy.loginUseful()) {
-          if (!policy.anonymousPossible()) throw this.loginRequired(challenge(), 'authentication required: log in with a user from the registry\'s htpasswd', undefined, foreign);
+          if (!policy.anonymousPossible()) throw this.loginRequired(challenge(), 'authentication required: log in with a registry user', undefined, foreign);
           throw this.loginRequired(challenge(), 'authentication required for writes here; anonymous callers may still read what anonymousPolicy allows', undefined, foreign);
         }
         return foreign === undefined ? this.anonymous(challenge) : { ...this.anonymous(challenge), fromAnotherSite: foreign };
+      }
       case 'invalid':
         log.info('authorization header refused', { reason: presented.reason, address: req.socket.remoteAddress });
         throw this.loginRequired(challenge(), `authorization header refused: ${presented.reason}`);
       case 'basic': {
-        if (!(await login.check(req, presented.user, presented.password, 'basic'))) {
-          throw this.loginRequired(challenge(), 'authentication failed: wrong user name or password');
-        }
-        return { username: presented.user, groups: policy.groupsOf(presented.user), challenge };
+        if (!login) throw this.loginRequired(challenge(), 'this registry takes no user name and password; present a bearer token or a client certificate');
+        const principal = await login.check(req, presented.user, presented.password, 'basic');
+        if (!principal) throw this.loginRequired(challenge(), 'authentication failed: wrong user name or password');
+        return this.identityOf(principal, challenge);
       }
       case 'bearer':
         return this.tokenIdentity(presented.token, challenge);
     }
   }
 
-  private async tokenIdentity(token: string, challenge: () => ChallengeContext): Promise<Identity> {
-    const { signer, keyUnavailable, login, policy, log } = this.parts;
-    const problem = keyUnavailable?.();
-    if (!signer || problem) throw new RegistryError('UNAVAILABLE', `bearer tokens cannot be checked: ${problem ?? 'no token key'}`);
-    try {
-      const verified = await signer.verifyAccess(token);
-      const user = verified.sub === '' ? null : verified.sub;
-      if (user !== null) {
-        // Bound to the user's current htpasswd entry: a removed user or a changed password
-        // ends the token within one poll instead of at its expiry.
-        if (!matchesPasswordVersion(login?.hashOf(user), verified.pwv)) throw new TokenInvalid('user removed or password changed since the token was issued');
+  /** A client certificate or a session cookie; a bad session cookie is a 401 that says so. */
+  private fromRequest(req: IncomingMessage, challenge: () => ChallengeContext): Principal | null {
+    for (const method of this.parts.requestMethods) {
+      try {
+        const principal = method.identify(req);
+        if (principal) return principal;
+      } catch (err) {
+        if (!(err instanceof TokenInvalid)) throw err;
+        this.parts.log.info('credentials refused', { method: method.method, reason: err.reason, address: req.socket.remoteAddress });
+        throw this.loginRequired(challenge(), `${method.method} credentials refused (${err.reason}); sign in again`);
       }
-      return { username: user, groups: policy.groupsOf(user), token: { access: verified.access }, challenge };
-    } catch (err) {
-      if (!(err instanceof TokenInvalid)) throw err;
-      log.info('bearer token refused', { reason: err.reason });
-      throw this.bearerRefusal(challenge(), 'the bearer token is invalid or expired; fetch a new one', { error: 'invalid_token' });
     }
+    return null;
+  }
+
+  /**
+   * Each token method in turn; the first that vouches for the token wins. A method answers
+   * undefined for tokens that are not its own; when none vouches, a method that refused the
+   * token (401 invalid_token) outranks one that could not check it now (503).
+   */
+  private async tokenIdentity(token: string, challenge: () => ChallengeContext): Promise<Identity> {
+    const { log } = this.parts;
+    let invalid: TokenInvalid | undefined;
+    let unavailable: AuthUnavailable | undefined;
+    for (const method of this.parts.tokenMethods) {
+      try {
+        const principal = await method.verify(token);
+        if (!principal) continue;
+        const identity = this.identityOf(principal, challenge);
+        if (principal.access) identity.token = { access: principal.access };
+        return identity;
+      } catch (err) {
+        if (err instanceof TokenInvalid) invalid ??= err;
+        else if (err instanceof AuthUnavailable) unavailable ??= err;
+        else throw err;
+      }
+    }
+    if (!invalid && unavailable) {
+      log.warn('bearer token could not be checked', { problem: unavailable.reason });
+      throw new RegistryError('UNAVAILABLE', `the bearer token cannot be checked now: ${unavailable.reason}`);
+    }
+    log.info('bearer token refused', { reason: invalid?.reason ?? 'no login method issues tokens like it' });
+    throw this.bearerRefusal(challenge(), 'the bearer token is invalid or expired; fetch a new one', { error: 'invalid_token' });
   }
 
   authorize(identity: Identity, repository: string | undefined, action: PolicyAction): void {
-    const { policy, config, login } = this.parts;
+    const { policy } = this.parts;
     // Where to send a refused caller; built only for a refusal.
-    const ctx = () => identity.challenge?.() ?? configChallengeContext(config);
+    const ctx = () => identity.challenge?.() ?? this.challengeContext();
     if (repository === undefined) {
       // The API base and the catalog: any logged-in caller; anonymous ones where anonymous
       // access exists at all (zot), or when there is no login to ask for.
       if (identity.username !== null || policy.anonymousPossible()) return;
-      throw this.loginRequired(ctx(), 'authentication required: log in with a user from the registry\'s htpasswd', undefined, identity.fromAnotherSite);
+      throw this.loginRequired(ctx(), 'authentication required: log in with a registry user', undefined, identity.fromAnotherSite);
     }
     const allowed = policy.can(identity.username, identity.groups, repository, action);
     if (identity.token) {
@@ -172,7 +221,7 @@ export class RegistryAuth implements Auth {
     }
     if (allowed) return;
     if (identity.username !== null) throw this.denied(identity.username, repository, action, {});
-    if (!login) throw new RegistryError('DENIED', `anonymous callers may not ${action} ${repository}, and this registry has no login; grant it in http.accessControl anonymousPolicy`, { repository, action });
+    if (!this.loginConfigured) throw new RegistryError('DENIED', `anonymous callers may not ${action} ${repository}, and this registry has no login; grant it in http.accessControl anonymousPolicy`, { repository, action });
     throw this.loginRequired(ctx(), `authentication required to ${action} ${repository}`, challengeScope(repository, action), identity.fromAnotherSite);
   }
 

@@ -26,7 +26,8 @@ import { grantsFor } from './grants';
 import type { Login } from './login';
 import type { AccessPolicy } from './policy';
 import { parseScopes } from './scope';
-import { matchesPasswordVersion, passwordVersion, TokenInvalid, type TokenSigner } from './tokens';
+import { TokenInvalid, type TokenSigner } from './tokens';
+import type { Principal } from './authenticator';
 
 /** Refresh tokens stand for a login (docker keeps one as its identity token), so they last. */
 export const REFRESH_TTL_SECONDS = 30 * 24 * 3600;
@@ -120,15 +121,15 @@ export class TokenService {
   private async handleGet(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const query = new URL(req.url ?? '/', 'http://token.invalid').searchParams;
     const presented = presentedCredentials(req);
-    let user: string | null = null;
+    let principal: Principal | null = null;
     if (presented.kind === 'basic') {
-      if (!(await this.parts.login.check(req, presented.user, presented.password, 'token'))) throw this.unauthorized('authentication failed: wrong user name or password');
-      user = presented.user;
+      principal = await this.parts.login.check(req, presented.user, presented.password, 'token');
+      if (!principal) throw this.unauthorized('authentication failed: wrong user name or password');
     } else if (presented.kind !== 'none') {
       throw this.unauthorized('the token service takes Basic credentials (or none, for an anonymous token)');
     }
     const scopes = this.scopesOf(query.getAll('scope'));
-    await this.respond(req, res, user, scopes, user !== null && query.get('offline_token') === 'true');
+    await this.respond(req, res, principal, scopes, principal !== null && query.get('offline_token') === 'true');
   }
 
   private async handlePost(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -139,24 +140,26 @@ export class TokenService {
       const user = form.get('username');
       const password = form.get('password');
       if (!user || password === null) throw new OAuthError('invalid_request', 'grant_type=password needs username and password');
-      if (!(await this.parts.login.check(req, user, password, 'token'))) throw this.unauthorized('authentication failed: wrong user name or password');
-      await this.respond(req, res, user, scopes, true);
+      const principal = await this.parts.login.check(req, user, password, 'token');
+      if (!principal) throw this.unauthorized('authentication failed: wrong user name or password');
+      await this.respond(req, res, principal, scopes, true);
       return;
     }
     if (grant === 'refresh_token') {
       const refresh = form.get('refresh_token');
       if (!refresh) throw new OAuthError('invalid_request', 'grant_type=refresh_token needs refresh_token');
-      let sub: string;
+      let principal: Principal;
       try {
         const verified = await this.parts.signer.verifyRefresh(refresh);
-        if (!matchesPasswordVersion(this.parts.login.hashOf(verified.sub), verified.pwv)) throw new TokenInvalid('password changed or user removed');
-        sub = verified.sub;
+        const method = verified.mth ?? 'htpasswd';
+        if (!this.parts.login.stillValid(method, verified.sub, verified.pwv)) throw new TokenInvalid('password changed, user removed or key revoked');
+        principal = { username: verified.sub, groups: verified.grp ?? [], method, version: verified.pwv };
       } catch (err) {
         if (!(err instanceof TokenInvalid)) throw err;
         this.parts.log.info('refresh token refused', { reason: err.reason });
         throw this.unauthorized('the refresh token is invalid or expired; log in again');
       }
-      await this.respond(req, res, sub, scopes, false);
+      await this.respond(req, res, principal, scopes, false);
       return;
     }
     // Named only when it is a grant type (a client's mistake may put a password or a token there).
@@ -164,21 +167,24 @@ export class TokenService {
     throw new OAuthError('unsupported_grant_type', `grant_type must be "password" or "refresh_token"${named}`);
   }
 
-  private async respond(req: IncomingMessage, res: ServerResponse, user: string | null, scopes: ReturnType<typeof parseScopes>, withRefresh: boolean): Promise<void> {
+  private async respond(req: IncomingMessage, res: ServerResponse, principal: Principal | null, scopes: ReturnType<typeof parseScopes>, withRefresh: boolean): Promise<void> {
     const { policy, signer, config } = this.parts;
     const service = requestChallengeContext(req, config).service;
-    const access = grantsFor(policy, user, policy.groupsOf(user), scopes);
-    const hash = user === null ? undefined : this.parts.login.hashOf(user);
-    const pwv = hash === undefined ? undefined : passwordVersion(hash);
-    const issued = await signer.issueAccess(user ?? '', service, access, config.perch.auth.tokenTTLSeconds, pwv);
+    const user = principal?.username ?? null;
+    // The groups http.accessControl gives the user, and those the login method reported.
+    const groups = [...new Set([...policy.groupsOf(user), ...(principal?.groups ?? []).map((g) => g.toLowerCase())])];
+    const access = grantsFor(policy, user, groups, scopes);
+    const login = principal ? { pwv: principal.version, mth: principal.method, grp: principal.groups } : {};
+    const issued = await signer.issueAccess(user ?? '', service, access, config.perch.auth.tokenTTLSeconds, login);
     const body: Record<string, unknown> = {
       token: issued.token,
       access_token: issued.token,
       expires_in: issued.expiresIn,
       issued_at: issued.issuedAt,
     };
-    if (withRefresh && user !== null && pwv !== undefined) {
-      body.refresh_token = (await signer.issueRefresh(user, service, pwv, REFRESH_TTL_SECONDS)).token;
+    // Only for logins that can end (a version to check): an LDAP login has none, so no long-lived token stands for it.
+    if (withRefresh && principal !== null && principal.version !== undefined) {
+      body.refresh_token = (await signer.issueRefresh(principal.username, service, { ...login, pwv: principal.version }, REFRESH_TTL_SECONDS)).token;
     }
     this.parts.log.debug('token issued', { user, grants: access.map((g) => `${g.type}:${g.name}:${g.actions.join(',')}`) });
     sendJson(res, 200, body);

@@ -2,13 +2,16 @@
  * The JWTs perch issues and accepts (signed with jose; the key from token-key.ts).
  *
  * Access token (header typ "JWT"), in the shape of the Docker token specification:
- *   { iss: "perch", aud: <service>, sub: <user or "">, iat, nbf, exp, jti, pwv,
+ *   { iss: "perch", aud: <service>, sub: <user or "">, iat, nbf, exp, jti, pwv, mth, grp,
  *     access: [{ type: "repository", name, actions: ["pull", "push", "delete"] }] }
  * Refresh token (header typ "refresh+jwt", so neither can stand in for the other):
- *   { iss, aud, sub, iat, nbf, exp, jti, pwv }
- * `pwv` is a digest of the user's htpasswd entry when the token was made (absent for
- * anonymous tokens): a changed password (a new entry) or a removed user turns every older
- * token down within one htpasswd poll, not only at its expiry.
+ *   { iss, aud, sub, iat, nbf, exp, jti, pwv, mth, grp }
+ * `pwv` is the login's version (authenticator.ts Principal.version: for htpasswd a digest of
+ * the user's entry, for an API key its id; absent for anonymous tokens and LDAP logins): a
+ * changed password, a removed user or a revoked key turns every older token down within one
+ * poll, not only at its expiry. `mth` names the login method ("htpasswd" when absent, as in
+ * tokens from before it existed) and `grp` the groups that method reported (LDAP, OpenID), so a
+ * token keeps the groups its login had until it expires.
  *
  * A verified access token is remembered (by its SHA-256) until it expires, so a client
  * sending the same token on every request of a push pays for the signature check once; the
@@ -45,16 +48,40 @@ export class TokenInvalid extends Error {
   }
 }
 
-export interface VerifiedAccess {
+/** What a token says of the login it was issued after (authenticator.ts Principal). */
+export interface LoginClaims {
+  pwv?: string;
+  /** The login method; "htpasswd" when the token does not say. */
+  mth?: string;
+  grp?: string[];
+}
+
+export interface VerifiedAccess extends LoginClaims {
   /** "" for an anonymous token */
   sub: string;
   access: Grant[];
-  pwv?: string;
 }
 
-export interface VerifiedRefresh {
+export interface VerifiedRefresh extends LoginClaims {
   sub: string;
   pwv: string;
+}
+
+function loginClaims(payload: JWTPayload): LoginClaims {
+  const claims: LoginClaims = {};
+  if (typeof payload.pwv === 'string') claims.pwv = payload.pwv;
+  if (typeof payload.mth === 'string') claims.mth = payload.mth;
+  if (Array.isArray(payload.grp) && payload.grp.every((g) => typeof g === 'string')) claims.grp = payload.grp;
+  return claims;
+}
+
+/** Only the claims that are set, so a token for an htpasswd user looks as it did before. */
+function withLogin(payload: JWTPayload, login: LoginClaims): JWTPayload {
+  const out = { ...payload };
+  if (login.pwv !== undefined) out.pwv = login.pwv;
+  if (login.mth !== undefined && login.mth !== 'htpasswd') out.mth = login.mth;
+  if (login.grp !== undefined && login.grp.length > 0) out.grp = login.grp;
+  return out;
 }
 
 /** Digest of an htpasswd entry's hash, bound into refresh tokens. */
@@ -118,12 +145,12 @@ export class TokenSigner {
     return { token, expiresIn: ttlSeconds, issuedAt: new Date(iat * 1000).toISOString() };
   }
 
-  issueAccess(sub: string, audience: string, access: Grant[], ttlSeconds: number, pwv?: string): Promise<IssuedToken> {
-    return this.sign(pwv === undefined ? { access } : { access, pwv }, ACCESS_TYP, sub, audience, ttlSeconds);
+  issueAccess(sub: string, audience: string, access: Grant[], ttlSeconds: number, login: LoginClaims = {}): Promise<IssuedToken> {
+    return this.sign(withLogin({ access }, login), ACCESS_TYP, sub, audience, ttlSeconds);
   }
 
-  issueRefresh(sub: string, audience: string, pwv: string, ttlSeconds: number): Promise<IssuedToken> {
-    return this.sign({ pwv }, REFRESH_TYP, sub, audience, ttlSeconds);
+  issueRefresh(sub: string, audience: string, login: LoginClaims & { pwv: string }, ttlSeconds: number): Promise<IssuedToken> {
+    return this.sign(withLogin({}, login), REFRESH_TYP, sub, audience, ttlSeconds);
   }
 
   private async verify(token: string, typ: string): Promise<JWTPayload> {
@@ -159,8 +186,7 @@ export class TokenSigner {
     }
     const payload = await this.verify(token, ACCESS_TYP);
     if (!isGrantList(payload.access)) throw new TokenInvalid('ERR_ACCESS_CLAIM_INVALID');
-    const result: VerifiedAccess = { sub: payload.sub ?? '', access: payload.access };
-    if (typeof payload.pwv === 'string') result.pwv = payload.pwv;
+    const result: VerifiedAccess = { sub: payload.sub ?? '', access: payload.access, ...loginClaims(payload) };
     if (this.verified.size >= VERIFIED_CACHE_MAX) {
       const oldest = this.verified.keys().next().value;
       if (oldest !== undefined) this.verified.delete(oldest);
@@ -172,6 +198,6 @@ export class TokenSigner {
   async verifyRefresh(token: string): Promise<VerifiedRefresh> {
     const payload = await this.verify(token, REFRESH_TYP);
     if (typeof payload.pwv !== 'string' || !payload.sub) throw new TokenInvalid('ERR_REFRESH_CLAIMS_INVALID');
-    return { sub: payload.sub, pwv: payload.pwv };
+    return { ...loginClaims(payload), sub: payload.sub, pwv: payload.pwv };
   }
 }

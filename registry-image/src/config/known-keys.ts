@@ -64,8 +64,6 @@ const map = (node: KeyNode, status?: KeyStatus, what?: string): MapNode => ({ ki
 const list = (item: KeyNode): ListNode => ({ kind: 'list', item });
 
 const ignored = (what: string) => value('ignored', what);
-const refusedAuth = (what: string) =>
-  free('refused', `${what} authentication`, 'log users in with http.auth.htpasswd, or run zot for this config');
 
 /** zot's KeepTagsPolicy and KeepUntaggedPolicy share these. */
 const keepRules = () => ({
@@ -195,14 +193,75 @@ export const ZOT_KEYS: ObjectNode = obj(
       auth: obj({
         failDelay: value(),
         htpasswd: obj({ path: value() }),
-        ldap: refusedAuth('LDAP'),
-        bearer: refusedAuth('bearer-token (external token service)'),
-        openid: refusedAuth('OpenID/OAuth2'),
-        apikey: refusedAuth('API-key'),
-        mtls: refusedAuth('mutual-TLS identity'),
-        sessionKeysFile: ignored('session keys for UI login sessions'),
-        sessionDriver: free('ignored', 'session store for UI login sessions'),
-        secureSession: ignored('secure flag on UI session cookies'),
+        ldap: obj({
+          credentialsFile: value(),
+          address: value(),
+          port: value(),
+          insecure: value(),
+          startTLS: value(),
+          skipVerify: value(),
+          subtreeSearch: value(),
+          baseDN: value(),
+          userAttribute: value(),
+          userFilter: value(),
+          userGroupAttribute: value(),
+          caCert: value(),
+          // zot reads these only from credentialsFile; perch takes them inline too (tests, Pulumi).
+          bindDN: value('perch'),
+          bindPassword: value('perch'),
+          cacheTTL: value('perch'),
+        }),
+        bearer: obj({
+          realm: value(),
+          service: value(),
+          cert: value(),
+          oidc: list(
+            obj({
+              issuer: value(),
+              audiences: value(),
+              claimMapping: obj({
+                username: value(),
+                groups: value(),
+                variables: free('refused', 'CEL claim variables', 'map the username and groups from claims directly'),
+                validations: free('refused', 'CEL claim validations', 'limit who may do what with http.accessControl'),
+              }),
+              certificateAuthority: value(),
+              certificateAuthorityFile: value(),
+              skipIssuerVerification: value(),
+            }),
+          ),
+          upstreamTokenEndpoint: free('refused', 'an upstream token endpoint', 'point clients at the issuer with realm, or run zot for this config'),
+          awsSecretsManager: free('refused', 'bearer keys from AWS Secrets Manager', 'mount the issuer\'s certificate and name it in cert'),
+        }),
+        openid: obj({
+          providers: map(
+            obj({
+              credentialsFile: value(),
+              name: value(),
+              clientid: value(),
+              clientsecret: value(),
+              keypath: ignored('OAuth2 key path'),
+              issuer: value(),
+              authurl: value('refused', 'OAuth2 (not OpenID Connect) providers such as GitHub', 'use an OpenID Connect provider with an issuer'),
+              tokenurl: value('refused', 'OAuth2 (not OpenID Connect) providers such as GitHub', 'use an OpenID Connect provider with an issuer'),
+              scopes: value(),
+              audiences: value('perch'),
+              claimMapping: obj({ username: value(), groups: value() }),
+            }),
+          ),
+          callbackAllowOrigins: value(),
+        }),
+        apikey: value(),
+        mtls: obj({
+          identityAttributes: value(),
+          uriSanPattern: value(),
+          uriSanIndex: value(),
+          dnsSanIndex: value(),
+          emailSanIndex: value(),
+        }),
+        sessionKeysFile: value(),
+        sessionDriver: free('ignored', 'session store for UI login sessions (perch keeps sessions in signed cookies)'),
+        secureSession: value(),
       }),
       accessControl: obj({
         repositories: map(
@@ -216,11 +275,7 @@ export const ZOT_KEYS: ObjectNode = obj(
         groups: map(obj({ users: value() })),
         metrics: obj({
           users: value(),
-          anonymousPolicy: value(
-            'refused',
-            'anonymous access to metrics',
-            'list the scraper as a user in http.accessControl.metrics.users, or remove the key',
-          ),
+          anonymousPolicy: value(),
         }),
       }),
       realm: value(),

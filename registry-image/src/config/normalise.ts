@@ -77,8 +77,8 @@ function metricsPathProblem(path: string): string | undefined {
 
 function checkAcrossSections(top: Section, config: PerchConfig): void {
   const perchAuth = top.section('perch').section('auth');
-  if (config.perch.auth.challenge === 'bearer' && !config.http.auth?.htpasswd) {
-    perchAuth.problem('challenge', '"bearer" needs http.auth.htpasswd.path: the token service checks those credentials before it issues a token');
+  if (config.perch.auth.challenge === 'bearer' && !config.http.auth?.htpasswd && !config.http.auth?.ldap) {
+    perchAuth.problem('challenge', '"bearer" needs http.auth.htpasswd.path or http.auth.ldap: the token service checks those credentials before it issues a token');
   }
   const selfSigned = top.section('perch').section('tls').section('selfSigned');
   if (config.perch.tlsSelfSigned && config.http.tls) {

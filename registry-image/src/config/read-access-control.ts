@@ -28,7 +28,7 @@ export function readAccessControl(s: Section): AccessControlConfig {
 
   const config: AccessControlConfig = { groups, repositories, adminPolicy: readPolicy(s.section('adminPolicy')) };
   const metrics = s.section('metrics');
-  if (metrics.exists) config.metrics = { users: metrics.strings('users') ?? [] };
+  if (metrics.exists) config.metrics = { users: metrics.strings('users') ?? [], anonymousRead: readActions(metrics, 'anonymousPolicy').includes('read') };
   return config;
 }
 

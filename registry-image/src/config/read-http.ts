@@ -1,9 +1,10 @@
 /**
- * `http`: where perch listens, TLS, htpasswd login, access control, rate limits, and the
+ * `http`: where perch listens, TLS, logins (read-auth.ts), access control, rate limits, and the
  * public URL. zot keeps the port as a string ("5000"); perch takes a string or a number.
  */
 import { resolve } from 'node:path';
 import { DEFAULTS } from './defaults';
+import { loginConfigured, readAuth } from './read-auth';
 import { grantsToLoggedInUsers, readAccessControl } from './read-access-control';
 import type { Section } from './section';
 import type { PerchConfig, TlsConfig } from './types';
@@ -36,25 +37,16 @@ export function readHttp(s: Section, cwd: string): Http {
   if (tls.exists) http.tls = readTls(tls, cwd);
 
   const auth = s.section('auth');
-  if (auth.exists) {
-    http.auth = { failDelay: auth.integer('failDelay', 0) };
-    const htpasswd = auth.section('htpasswd');
-    if (htpasswd.exists) {
-      const path = htpasswd.string('path', '');
-      // zot treats an empty path as "no htpasswd", which quietly leaves the registry open; refuse it.
-      if (path.trim() === '') htpasswd.problem('path', 'is missing or empty; give the htpasswd file (e.g. "/secret/htpasswd"), or remove http.auth.htpasswd');
-      else http.auth.htpasswd = { path: resolve(cwd, path) };
-    }
-  }
+  if (auth.exists) http.auth = readAuth(auth, cwd);
 
   const accessControl = s.section('accessControl');
   if (accessControl.exists) {
     http.accessControl = readAccessControl(accessControl);
-    if (!http.auth?.htpasswd && grantsToLoggedInUsers(http.accessControl)) {
+    if (!loginConfigured(http.auth) && grantsToLoggedInUsers(http.accessControl)) {
       accessControl.problem(
         undefined,
         'grants access to users (policies, defaultPolicy or adminPolicy) but no login is configured; ' +
-          'add http.auth.htpasswd.path, or grant only anonymousPolicy',
+          'add a login method to http.auth (htpasswd, ldap, openid, mtls or bearer), or grant only anonymousPolicy',
       );
     }
   }

@@ -4,6 +4,9 @@
  * `perch` section. `config/load.ts` is the only place that builds one.
  */
 import type { ObjectDriverConfig } from '../storage/object/driver-config';
+import type { AuthConfig } from './auth-types';
+
+export type * from './auth-types';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 /** zot's access-control actions. */
@@ -27,8 +30,11 @@ export interface AccessControlConfig {
   /** Glob keys (`**`, `*`, `tmp/**`); the longest matching key wins. */
   repositories: Record<string, RepositoryPolicy>;
   adminPolicy: Policy;
-  /** zot: `accessControl.metrics.users`; absent means any authenticated user. */
-  metrics?: { users: string[] };
+  /**
+   * zot: `accessControl.metrics.users` and `anonymousPolicy` (["read"] lets anyone scrape);
+   * absent means any authenticated user.
+   */
+  metrics?: { users: string[]; anonymousRead: boolean };
 }
 
 export interface TlsConfig {
@@ -70,11 +76,8 @@ export interface PerchConfig {
     /** Longest a response may wait for the client to take a byte (zot: http.writeTimeout). */
     writeTimeoutMs: number;
     tls?: TlsConfig;
-    auth?: {
-      htpasswd?: { path: string };
-      /** Seconds to wait after a failed login (zot: http.auth.failDelay). */
-      failDelay: number;
-    };
+    /** zot: http.auth, the login methods (auth-types.ts). */
+    auth?: AuthConfig;
     accessControl?: AccessControlConfig;
     /** zot: http.ratelimit; requests per second overall and per method. */
     ratelimit?: { rate?: number; methods: Array<{ method: string; rate: number }> };

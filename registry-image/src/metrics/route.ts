@@ -2,7 +2,8 @@
  * GET `extensions.metrics.prometheus.path` (default /metrics): the exposition text.
  *
  * Who may read it follows `http.accessControl.metrics` (zot's key):
- * - no login configured (no http.auth.htpasswd): anyone, as everything else then is;
+ * - no login configured: anyone, as everything else then is;
+ * - `metrics.anonymousPolicy: ["read"]`: anyone, without credentials (a wrong one is still 401);
  * - login configured, `metrics.users` absent: any caller who logs in;
  * - `metrics.users` listed: only those users (an empty list: nobody, as in zot).
  * Anonymous callers get 401 with a Basic challenge (Prometheus scrapes with `basic_auth`; a
@@ -10,6 +11,7 @@
  */
 import type { PerchConfig } from '../config/types';
 import { basicChallenge } from '../auth/challenge';
+import { loginConfigured } from '../config/read-auth';
 import type { RequestContext } from '../http/context';
 import { RegistryError } from '../http/errors';
 import type { Route } from '../http/routes';
@@ -23,11 +25,12 @@ function exactPath(path: string): RegExp {
 
 async function checkAccess(ctx: RequestContext): Promise<void> {
   const { config, auth } = ctx.parts;
-  if (!config.http.auth?.htpasswd) return;
+  if (!loginConfigured(config.http.auth)) return;
   // Wrong credentials are refused here (401), as on every other route.
   const identity = await auth.authenticate(ctx.req);
   if (identity.username === null) {
-    throw new RegistryError('UNAUTHORIZED', 'metrics need a login: scrape with a user from the registry\'s htpasswd (Prometheus: basic_auth)', undefined, {
+    if (config.http.accessControl?.metrics?.anonymousRead) return;
+    throw new RegistryError('UNAUTHORIZED', 'metrics need a login: scrape with a registry user (Prometheus: basic_auth), or grant http.accessControl.metrics.anonymousPolicy ["read"]', undefined, {
       'WWW-Authenticate': basicChallenge(config.http.realm ?? 'perch'),
     });
   }
