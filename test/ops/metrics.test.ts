@@ -182,6 +182,22 @@ describe('who may read /metrics', () => {
     expect((await send(`${unlisted.url}/metrics`, { headers: basic('pusher', 'push-pass') })).status).toBe(200);
   });
 
+  it('with metrics.anonymousPolicy ["read"]: anyone scrapes without credentials, a wrong password is still 401, and nothing else opens', async () => {
+    const anonymous = await startRegistry({
+      config: { http: { ...login, accessControl: { repositories, metrics: { users: ['scraper'], anonymousPolicy: ['read'] } } }, extensions: { metrics: { enable: true } } },
+    });
+    try {
+      const scraped = await send(`${anonymous.url}/metrics`);
+      expect(scraped.status).toBe(200);
+      expect(parseExposition(scraped.body.toString()).families.has('registry_http_requests_total')).toBe(true);
+      expect((await send(`${anonymous.url}/metrics`, { headers: basic('scraper', 'wrong') })).status).toBe(401);
+      // Metrics are open; the registry is not.
+      expect((await send(`${anonymous.url}/v2/_catalog`)).status).toBe(401);
+    } finally {
+      await anonymous.stop();
+    }
+  });
+
   it('without login: open; and absent when extensions.metrics is not enabled', async () => {
     open = await startRegistry({ config: { extensions: { metrics: { enable: true } } } });
     expect((await send(`${open.url}/metrics`)).status).toBe(200);
