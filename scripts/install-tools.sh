@@ -45,7 +45,7 @@ install_node() {
 }
 
 APT_PACKAGES=(skopeo docker-registry apache2-utils buildah containerd runc busybox-static chromium curl
-  jq openssl iproute2 iptables containernetworking-plugins)
+  jq openssl iproute2 iptables containernetworking-plugins slapd ldap-utils)
 install_apt() {
   local missing=() p
   for p in "${APT_PACKAGES[@]}"; do
@@ -65,6 +65,12 @@ install_apt() {
   if printf '%s\n' "${missing[@]}" | grep -qx docker-registry; then
     if command -v systemctl >/dev/null 2>&1; then "${sudo[@]}" systemctl stop docker-registry >/dev/null 2>&1 || true; fi
     "${sudo[@]}" service docker-registry stop >/dev/null 2>&1 || true
+  fi
+  # slapd's package starts the system's LDAP server on :389; the LDAP tests start their own
+  # throwaway slapd (test/helpers/slapd.ts) on a free port, so stop that one the same way.
+  if printf '%s\n' "${missing[@]}" | grep -qx slapd; then
+    if command -v systemctl >/dev/null 2>&1; then "${sudo[@]}" systemctl stop slapd >/dev/null 2>&1 || true; fi
+    "${sudo[@]}" service slapd stop >/dev/null 2>&1 || true
   fi
 }
 

@@ -214,6 +214,17 @@ const ROWS: Row[] = [
     config: { http: { auth: { apikey: true, openid: { providers: { oidc: { issuer: 'https://id.example', clientId: 'zot', scopes: ['openid'], audiences: ['zot'] } } } } } },
     warnings: [],
   },
+  {
+    // zot's examples/config-ldap.json, adapted in LDAP address, port and credentials path (test/auth/ldap.test.ts runs it
+    // against slapd from the repository root); from CWD the relative credentials file is not there.
+    file: 'config-ldap.json',
+    errors: [/http\.auth\.ldap\.credentialsFile: \/srv\/perch\/test\/fixtures\/zot-configs\/config-ldap-credentials\.json cannot be read \(ENOENT\)/],
+  },
+  {
+    // Not a config: the credentials file config-ldap.json names (zot's LDAPCredentials shape).
+    file: 'config-ldap-credentials.json',
+    errors: [/bindDN: unknown key.*http\.auth\.ldap\.bindDN/, /bindPassword: unknown key.*http\.auth\.ldap\.bindPassword/],
+  },
   { file: 'mtls.json', config: { http: { auth: { mtls: { identityAttributes: ['commonname'] } } } }, warnings: [] },
   {
     file: 'broken-policy-conditions.json',

@@ -26,6 +26,7 @@ import { loginConfigured } from '../config/read-auth';
 import type { PasswordAuthenticator } from './authenticator';
 import { HtpasswdAuthenticator } from './htpasswd-authenticator';
 import { HtpasswdStore } from './htpasswd-store';
+import { LdapAuthenticator } from './ldap/ldap-authenticator';
 import { Login } from './login';
 import { LoginThrottle } from './login-throttle';
 import { AccessPolicy } from './policy';
@@ -70,6 +71,7 @@ export async function createAuth(config: PerchConfig, log: Logger, options: Auth
     await store.start();
     passwords.push(started(new HtpasswdAuthenticator(store)));
   }
+  if (auth.ldap) passwords.push(started(new LdapAuthenticator(auth.ldap, log, { now })));
   if (passwords.length > 0) parts.login = new Login(passwords, new LoginThrottle(auth.failDelay * 1000, now), log);
   if (parts.login) await startTokenService(config, log, parts, parts.login, { pollIntervalMs, now });
   return new RegistryAuth(parts);
