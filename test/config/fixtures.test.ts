@@ -225,6 +225,13 @@ const ROWS: Row[] = [
     file: 'config-ldap-credentials.json',
     errors: [/bindDN: unknown key.*http\.auth\.ldap\.bindDN/, /bindPassword: unknown key.*http\.auth\.ldap\.bindPassword/],
   },
+  {
+    file: 'config-mtls.json',
+    config: { http: { realm: 'zot', tls: { cert: '/srv/perch/test/data/server.cert', key: '/srv/perch/test/data/server.key', cacert: '/srv/perch/test/data/ca.crt' }, auth: { mtls: { identityAttributes: ['commonname'], uriSanIndex: 0, dnsSanIndex: 0, emailSanIndex: 0 } } } },
+    warnings: [],
+  },
+  { file: 'config-mtls-spiffe.json', config: { http: { auth: { mtls: { identityAttributes: ['uri', 'commonname'], uriSanPattern: 'spiffe://example.org/workload/(.*)' } } } }, warnings: [] },
+  { file: 'config-bearer-auth.json', config: { http: { auth: { bearer: { realm: 'https://auth.myreg.io/auth/token', service: 'myauth', cert: '/etc/zot/auth.crt', oidc: [] } } } }, warnings: [] },
   { file: 'mtls.json', config: { http: { auth: { mtls: { identityAttributes: ['commonname'] } } } }, warnings: [] },
   {
     file: 'broken-policy-conditions.json',

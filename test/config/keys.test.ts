@@ -149,6 +149,7 @@ describe('zot\'s login methods (http.auth)', () => {
           bearer: { realm: 'https://auth.test/token', service: 'reg', cert: 'issuer.pem', oidc: [{ issuer: 'https://k8s.test', audiences: ['perch'] }] },
           sessionKeysFile: 'keys.json',
         },
+        tls: { cert: 'server.crt', key: 'server.key', cacert: 'ca.crt' },
         accessControl: { metrics: { anonymousPolicy: ['read'] } },
       },
     });
@@ -175,7 +176,11 @@ describe('zot\'s login methods (http.auth)', () => {
       expect.stringContaining('must include "openid"'),
     ]);
     expect(problems({ http: { auth: { bearer: { realm: 'r' } } } })).toEqual([expect.stringContaining('http.auth.bearer: checks no tokens: give cert')]);
-    expect(problems({ http: { auth: { mtls: { identityAttributes: ['Serial'] } } } })).toEqual([expect.stringContaining('"Serial" is not an identity attribute')]);
+    const tls = { cert: 'server.crt', key: 'server.key', cacert: 'ca.crt' };
+    expect(problems({ http: { tls, auth: { mtls: { identityAttributes: ['Serial'] } } } })).toEqual([expect.stringContaining('"Serial" is not an identity attribute')]);
+    // zot's other spellings are the same attributes.
+    expect(parse({ http: { tls, auth: { mtls: { identityAttributes: ['CN', 'DN', 'rfc822Name', 'URL', 'DNS'] } } } }).config.http.auth?.mtls?.identityAttributes).toEqual(['commonname', 'subject', 'email', 'uri', 'dnsname']);
+    expect(problems({ http: { auth: { mtls: {} } } })).toEqual([expect.stringContaining('http.auth.mtls: needs http.tls with cert, key and cacert')]);
   });
 
   it('a credentials file that is missing is named; its content never is', () => {

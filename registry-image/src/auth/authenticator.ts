@@ -56,6 +56,12 @@ export interface TokenPrincipal {
   groups: string[];
   method: string;
   access?: Grant[];
+  /**
+   * The token's grants alone decide, http.accessControl is not asked (zot's external issuer:
+   * the issuer already applied its policy). Otherwise a token's grants only narrow what the
+   * policy allows.
+   */
+  grantsDecide?: boolean;
 }
 
 export interface TokenAuthenticator {

@@ -26,7 +26,9 @@ import { loginConfigured } from '../config/read-auth';
 import type { PasswordAuthenticator } from './authenticator';
 import { HtpasswdAuthenticator } from './htpasswd-authenticator';
 import { HtpasswdStore } from './htpasswd-store';
+import { IssuerTokenAuthenticator } from './issuer-token-authenticator';
 import { LdapAuthenticator } from './ldap/ldap-authenticator';
+import { MtlsAuthenticator } from './mtls-authenticator';
 import { Login } from './login';
 import { LoginThrottle } from './login-throttle';
 import { AccessPolicy } from './policy';
@@ -74,6 +76,12 @@ export async function createAuth(config: PerchConfig, log: Logger, options: Auth
   if (auth.ldap) passwords.push(started(new LdapAuthenticator(auth.ldap, log, { now })));
   if (passwords.length > 0) parts.login = new Login(passwords, new LoginThrottle(auth.failDelay * 1000, now), log);
   if (parts.login) await startTokenService(config, log, parts, parts.login, { pollIntervalMs, now });
+  if (auth.bearer?.cert) {
+    const issuer = new IssuerTokenAuthenticator(auth.bearer, log, { pollIntervalMs, now });
+    await issuer.start(); // a key file that gives no key stops perch serve, naming it, as zot does
+    parts.tokenMethods.push(started(issuer)); // last: it takes every token that reaches it
+  }
+  if (auth.mtls) parts.requestMethods.push(new MtlsAuthenticator(auth.mtls));
   return new RegistryAuth(parts);
 }
 
@@ -103,7 +111,10 @@ async function startTokenService(config: PerchConfig, log: Logger, parts: Regist
     log.warn('the token service is off until the token key can be loaded (Basic login still works)', { problem: key.unavailable() });
   }
   const signer = new TokenSigner(() => key.current(), options.now, config.http.externalUrl ? new URL(config.http.externalUrl).host : undefined);
-  parts.tokenMethods.unshift(new PerchTokenAuthenticator(signer, () => key.unavailable(), login));
+  // With an external issuer configured, a token perch's key does not verify may be the issuer's
+  // (a second perch's tokens also say iss "perch"): perch's own method then passes it on.
+  const shareIssuer = config.http.auth?.bearer?.cert !== undefined;
+  parts.tokenMethods.unshift(new PerchTokenAuthenticator(signer, () => key.unavailable(), login, shareIssuer));
   parts.tokens = new TokenService({
     config,
     log,

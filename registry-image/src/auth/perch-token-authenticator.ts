@@ -10,6 +10,9 @@ import { AuthUnavailable, type TokenAuthenticator, type TokenPrincipal } from '.
 import type { Login } from './login';
 import { ISSUER, TokenInvalid, type TokenSigner } from './tokens';
 
+/** jose's reasons for a token signed by another key, or with another algorithm. */
+const NOT_OUR_KEY = new Set(['ERR_JWS_SIGNATURE_VERIFICATION_FAILED', 'ERR_JOSE_ALG_NOT_ALLOWED']);
+
 export class PerchTokenAuthenticator implements TokenAuthenticator {
   readonly method = 'perch-token';
 
@@ -18,6 +21,12 @@ export class PerchTokenAuthenticator implements TokenAuthenticator {
     /** Why tokens cannot be checked now, if they cannot. */
     private readonly keyUnavailable: () => string | undefined,
     private readonly login: Login | undefined,
+    /**
+     * Another method also accepts tokens with iss "perch" (http.auth.bearer.cert naming a second
+     * perch's key): a token this key cannot verify, or any token while there is no key, is then
+     * that method's to judge, not refused here.
+     */
+    private readonly shareIssuer = false,
   ) {}
 
   async verify(token: string): Promise<TokenPrincipal | undefined> {
@@ -29,8 +38,17 @@ export class PerchTokenAuthenticator implements TokenAuthenticator {
     }
     if (issuer !== ISSUER) return undefined;
     const problem = this.keyUnavailable();
-    if (problem) throw new AuthUnavailable(`perch's bearer tokens cannot be checked: ${problem}`);
-    const verified = await this.signer.verifyAccess(token);
+    if (problem) {
+      if (this.shareIssuer) return undefined;
+      throw new AuthUnavailable(`perch's bearer tokens cannot be checked: ${problem}`);
+    }
+    let verified;
+    try {
+      verified = await this.signer.verifyAccess(token);
+    } catch (err) {
+      if (this.shareIssuer && err instanceof TokenInvalid && NOT_OUR_KEY.has(err.reason)) return undefined;
+      throw err;
+    }
     const user = verified.sub === '' ? null : verified.sub;
     // Bound to the login: a removed user, a changed password or a revoked key ends the token
     // within one poll instead of at its expiry.

@@ -179,7 +179,7 @@ export class RegistryAuth implements Auth {
         const principal = await method.verify(token);
         if (!principal) continue;
         const identity = this.identityOf(principal, challenge);
-        if (principal.access) identity.token = { access: principal.access };
+        if (principal.access) identity.token = principal.grantsDecide ? { access: principal.access, grantsDecide: true } : { access: principal.access };
         return identity;
       } catch (err) {
         if (err instanceof TokenInvalid) invalid ??= err;
@@ -205,7 +205,9 @@ export class RegistryAuth implements Auth {
       if (identity.username !== null || policy.anonymousPossible()) return;
       throw this.loginRequired(ctx(), 'authentication required: log in with a registry user', undefined, identity.fromAnotherSite);
     }
-    const allowed = policy.can(identity.username, identity.groups, repository, action);
+    // An external issuer's token decides alone (zot): only the issuer can tell whether a new
+    // token would carry the action, so a token without it is always sent back for one.
+    const allowed = identity.token?.grantsDecide ? true : policy.can(identity.username, identity.groups, repository, action);
     if (identity.token) {
       const inToken = grantsAllow(identity.token.access, repository, action);
       if (allowed && inToken) return;
@@ -235,6 +237,7 @@ export class RegistryAuth implements Auth {
   }
 
   canRead(identity: Identity, repository: string): boolean {
+    if (identity.token?.grantsDecide) return grantsAllow(identity.token.access, repository, 'read');
     return this.parts.policy.can(identity.username, identity.groups, repository, 'read');
   }
 

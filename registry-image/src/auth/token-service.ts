@@ -129,7 +129,7 @@ export class TokenService {
       throw this.unauthorized('the token service takes Basic credentials (or none, for an anonymous token)');
     }
     const scopes = this.scopesOf(query.getAll('scope'));
-    await this.respond(req, res, principal, scopes, principal !== null && query.get('offline_token') === 'true');
+    await this.respond(req, res, principal, scopes, principal !== null && query.get('offline_token') === 'true', query.get('service'));
   }
 
   private async handlePost(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -142,7 +142,7 @@ export class TokenService {
       if (!user || password === null) throw new OAuthError('invalid_request', 'grant_type=password needs username and password');
       const principal = await this.parts.login.check(req, user, password, 'token');
       if (!principal) throw this.unauthorized('authentication failed: wrong user name or password');
-      await this.respond(req, res, principal, scopes, true);
+      await this.respond(req, res, principal, scopes, true, form.get('service'));
       return;
     }
     if (grant === 'refresh_token') {
@@ -159,7 +159,7 @@ export class TokenService {
         this.parts.log.info('refresh token refused', { reason: err.reason });
         throw this.unauthorized('the refresh token is invalid or expired; log in again');
       }
-      await this.respond(req, res, principal, scopes, false);
+      await this.respond(req, res, principal, scopes, false, form.get('service'));
       return;
     }
     // Named only when it is a grant type (a client's mistake may put a password or a token there).
@@ -167,9 +167,19 @@ export class TokenService {
     throw new OAuthError('unsupported_grant_type', `grant_type must be "password" or "refresh_token"${named}`);
   }
 
-  private async respond(req: IncomingMessage, res: ServerResponse, principal: Principal | null, scopes: ReturnType<typeof parseScopes>, withRefresh: boolean): Promise<void> {
+  private async respond(
+    req: IncomingMessage,
+    res: ServerResponse,
+    principal: Principal | null,
+    scopes: ReturnType<typeof parseScopes>,
+    withRefresh: boolean,
+    requested: string | null,
+  ): Promise<void> {
     const { policy, signer, config } = this.parts;
-    const service = requestChallengeContext(req, config).service;
+    // The token's audience is the service the client asked for (Docker token specification), so
+    // another registry that trusts this one as its issuer (zot's http.auth.bearer) takes it; this
+    // registry checks the audience only when http.externalUrl fixes it.
+    const service = requested && requested.length <= 255 && /^[\x21-\x7e]+$/.test(requested) ? requested : requestChallengeContext(req, config).service;
     const user = principal?.username ?? null;
     // The groups http.accessControl gives the user, and those the login method reported.
     const groups = [...new Set([...policy.groupsOf(user), ...(principal?.groups ?? []).map((g) => g.toLowerCase())])];

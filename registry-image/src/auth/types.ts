@@ -13,7 +13,11 @@ export interface Identity {
   username: string | null;
   groups: string[];
   /** Set when the caller presented a bearer token: the grants it carries. */
-  token?: { access: Array<{ type: string; name: string; actions: string[] }> };
+  token?: {
+    access: Array<{ type: string; name: string; actions: string[] }>;
+    /** The grants alone decide (an external issuer's token; authenticator.ts TokenPrincipal). */
+    grantsDecide?: boolean;
+  };
   /**
    * Added with issue 3: where a refused caller is sent for credentials, taken from the request
    * by `authenticate` (the request's Host and TLS, or http.externalUrl). `authorize` gets no

@@ -80,6 +80,9 @@ function checkAcrossSections(top: Section, config: PerchConfig): void {
   if (config.perch.auth.challenge === 'bearer' && !config.http.auth?.htpasswd && !config.http.auth?.ldap) {
     perchAuth.problem('challenge', '"bearer" needs http.auth.htpasswd.path or http.auth.ldap: the token service checks those credentials before it issues a token');
   }
+  if (config.http.auth?.mtls && !config.http.tls?.cacert) {
+    top.section('http').section('auth').problem('mtls', 'needs http.tls with cert, key and cacert (the CA that signs client certificates): without them no client can present a certificate');
+  }
   const selfSigned = top.section('perch').section('tls').section('selfSigned');
   if (config.perch.tlsSelfSigned && config.http.tls) {
     selfSigned.problem(undefined, 'conflicts with http.tls: use the certificate http.tls names, or generate one, not both');

@@ -12,6 +12,8 @@ import type { Section } from './section';
 
 const DEFAULT_LDAP_CACHE_TTL_MS = 60_000;
 const MTLS_ATTRIBUTES = ['commonname', 'subject', 'email', 'uri', 'dnsname'] as const;
+/** zot's other spellings of the same attributes. */
+const MTLS_ALIASES: Record<string, string> = { cn: 'commonname', dn: 'subject', rfc822name: 'email', url: 'uri', dns: 'dnsname' };
 
 export function readAuth(s: Section, cwd: string): AuthConfig {
   const auth: AuthConfig = { failDelay: s.integer('failDelay', 0), apikey: s.bool('apikey', false) };
@@ -131,7 +133,8 @@ function readOpenId(s: Section, cwd: string): OpenIdConfig {
 function readMtls(s: Section): MtlsConfig {
   const attributes: MtlsConfig['identityAttributes'] = [];
   for (const word of s.strings('identityAttributes') ?? ['CommonName']) {
-    const hit = MTLS_ATTRIBUTES.find((a) => a === word.toLowerCase());
+    const lower = word.toLowerCase();
+    const hit = MTLS_ATTRIBUTES.find((a) => a === (MTLS_ALIASES[lower] ?? lower));
     if (hit === undefined) s.problem('identityAttributes', `${JSON.stringify(word)} is not an identity attribute; use CommonName, Subject, Email, URI or DNSName`);
     else if (!attributes.includes(hit)) attributes.push(hit);
   }

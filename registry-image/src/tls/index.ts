@@ -2,7 +2,11 @@
  * HTTPS for `perch serve`, from one of two places (docs/operations.md):
  * - http.tls.cert + http.tls.key (zot's keys): PEM files, reloaded when they change (reload.ts);
  *   http.tls.cacert (zot's key) asks clients for a certificate and refuses one it does not
- *   verify, but, as in zot without mTLS authentication, lets clients without one connect;
+ *   verify, but lets clients without one connect, as zot does with or without
+ *   http.auth.mtls (tls.VerifyClientCertIfGiven: such clients are anonymous, or log in with a
+ *   password or token). The refusal is at the connection: a certificate that does not verify
+ *   gets no HTTP answer at all (Go fails zot's handshake the same way), and the log says why.
+ *   Who a verified certificate names is auth/mtls-authenticator.ts's business;
  * - perch.tls.selfSigned.hosts: a certificate perch makes and keeps under the storage root
  *   (self-signed.ts).
  * Neither: plain HTTP (undefined).
@@ -66,7 +70,7 @@ export async function prepareTls(config: PerchConfig, log: Logger, options: TlsO
       throw new Error(`http.tls.cacert ${configured.cacert} holds no PEM certificate; give the CA that signs client certificates, or remove the key`);
     }
     log.info('tls: serving the configured certificate', { path: configured.cert, fingerprint: info.fingerprint256, notAfter: info.notAfter.toISOString(), clientCertificates: ca ? 'verified if given' : 'not asked' });
-    return servingSetup('configured', configured.cert, { cert, key, info }, ca, (watch) => new PairWatcher(configured.cert!, configured.key!, options.reloadIntervalMs ?? DEFAULT_RELOAD_INTERVAL_MS, log, watch));
+    return servingSetup('configured', configured.cert, { cert, key, info }, ca, log, (watch) => new PairWatcher(configured.cert!, configured.key!, options.reloadIntervalMs ?? DEFAULT_RELOAD_INTERVAL_MS, log, watch));
   }
   const selfSigned = config.perch.tlsSelfSigned;
   if (!selfSigned) return undefined;
@@ -77,7 +81,7 @@ export async function prepareTls(config: PerchConfig, log: Logger, options: TlsO
     names: made.info.names,
     notAfter: made.info.notAfter.toISOString(),
   });
-  return servingSetup('self-signed', made.paths.cert, { cert: Buffer.from(made.cert), key: Buffer.from(made.key), info: made.info }, undefined, undefined);
+  return servingSetup('self-signed', made.paths.cert, { cert: Buffer.from(made.cert), key: Buffer.from(made.key), info: made.info }, undefined, log, undefined);
 }
 
 function servingSetup(
@@ -85,12 +89,15 @@ function servingSetup(
   certPath: string,
   initial: { cert: Buffer; key: Buffer; info: CertificateInfo },
   ca: Buffer | undefined,
+  log: Logger,
   makeWatcher: ((onChange: (pair: { cert: Buffer; key: Buffer; info: CertificateInfo }) => void) => PairWatcher) | undefined,
 ): TlsSetup {
   let info = initial.info;
   let loadedAt = new Date();
   // zot: tls.VerifyClientCertIfGiven. Node can only require-and-verify (rejectUnauthorized) or
   // not verify; so ask, accept any handshake, and drop a connection whose certificate failed.
+  // (Node's own rejectUnauthorized also drops after the handshake: OpenSSL is told to accept
+  // every chain and Node judges it once the handshake is done.)
   const clientAuth: ServerOptions = ca ? { ca, requestCert: true, rejectUnauthorized: false } : {};
   const options: ServerOptions = { cert: initial.cert, key: initial.key, ...clientAuth };
   return {
@@ -102,8 +109,16 @@ function servingSetup(
     attach(server: TlsServer): () => void {
       if (ca) {
         server.on('secureConnection', (socket: TLSSocket) => {
-          const presented = Object.keys(socket.getPeerCertificate() ?? {}).length > 0;
-          if (presented && !socket.authorized) socket.destroy();
+          const peer = socket.getPeerCertificate();
+          if (!peer?.raw || socket.authorized) return;
+          // The subject of a refused certificate is what the operator needs to find the client; it is no secret.
+          log.warn('tls: client certificate refused: it does not verify against http.tls.cacert', {
+            reason: socket.authorizationError instanceof Error ? socket.authorizationError.message : String(socket.authorizationError),
+            subject: peer.subject ? Object.entries(peer.subject).map(([k, v]) => `${k}=${String(v)}`).join(', ') : undefined,
+            issuer: peer.issuer ? Object.entries(peer.issuer).map(([k, v]) => `${k}=${String(v)}`).join(', ') : undefined,
+            address: socket.remoteAddress,
+          });
+          socket.destroy();
         });
       }
       if (!makeWatcher) return () => {};
