@@ -145,6 +145,9 @@ export function createRegistry(parts: RegistryParts, hooks: RegistryHooks = {}):
       .catch((err) => {
         // An error answer is about this moment (a missing tag may be pushed next): never cache it.
         if (!res.headersSent) res.setHeader('Cache-Control', 'no-store');
+        // The browse UI with OpenID sign-in marks its requests (zot's X-ZOT-API-CLIENT): a 401
+        // without a challenge lets the page offer the provider instead of the browser's password dialog.
+        if (err instanceof RegistryError && err.status === 401 && req.headers['x-zot-api-client'] === 'zot-ui') delete err.headers['WWW-Authenticate'];
         writeError(req, res, err, log);
       })
       .finally(() => {

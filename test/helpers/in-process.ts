@@ -21,6 +21,7 @@ export const allowAll: Auth = {
     res.writeHead(404).end();
   },
   readiness: () => ({ ok: true }),
+  routes: [],
   close: () => {},
 };
 

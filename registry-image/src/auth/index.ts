@@ -8,6 +8,9 @@
  *              http.auth.bearer.oidc), an external issuer's tokens (http.auth.bearer.cert)
  *   request    the client certificate (http.auth.mtls), the browse UI's session cookie
  *
+ * and the routes those methods add (Auth.routes): /zot/auth/apikey, and with OpenID the
+ * sign-in, callback and sign-out under /zot/auth/ (auth/oidc/login-flow.ts).
+ *
  * - http.auth.failDelay: seconds before a failed login is answered
  * - http.accessControl: zot's repository policies (policy.ts), which alone decide access
  * - perch.auth.challenge: "basic" (default) or "bearer" (tokens from /v2/token)
@@ -25,7 +28,10 @@ import type { Logger } from '../log';
 import { loginConfigured } from '../config/read-auth';
 import type { PasswordAuthenticator } from './authenticator';
 import { HtpasswdAuthenticator } from './htpasswd-authenticator';
-import { HtpasswdStore } from './htpasswd-store';
+import { HtpasswdRefused, HtpasswdStore } from './htpasswd-store';
+import { openApiKeys } from './apikey';
+import { openIdRoutes } from './oidc/login-flow';
+import { createSessions, SessionAuthenticator } from './session';
 import { IssuerTokenAuthenticator } from './issuer-token-authenticator';
 import { LdapAuthenticator } from './ldap/ldap-authenticator';
 import { MtlsAuthenticator } from './mtls-authenticator';
@@ -55,7 +61,7 @@ export async function createAuth(config: PerchConfig, log: Logger, options: Auth
   const now = options.now ?? Date.now;
   const auth = config.http.auth;
   const policy = new AccessPolicy(config.http.accessControl, loginConfigured(auth));
-  const parts: RegistryAuthParts = { config, log, policy, tokenMethods: [], requestMethods: [], readiness: [], close: [] };
+  const parts: RegistryAuthParts = { config, log, policy, tokenMethods: [], requestMethods: [], routes: [], readiness: [], close: [] };
   if (!auth || !loginConfigured(auth)) {
     if (auth) log.warn('http.auth names no login method: nobody can log in, every caller is anonymous');
     return new RegistryAuth(parts);
@@ -73,16 +79,42 @@ export async function createAuth(config: PerchConfig, log: Logger, options: Auth
     await store.start();
     passwords.push(started(new HtpasswdAuthenticator(store)));
   }
-  if (auth.ldap) passwords.push(started(new LdapAuthenticator(auth.ldap, log, { now })));
+  if (auth.ldap) passwords.push(started(await starting('http.auth.ldap', async () => new LdapAuthenticator(auth.ldap!, log, { now }))));
+  // API keys first: a password without the key prefix costs them nothing, and a key never costs a bcrypt run.
+  const apiKeys = await starting('API keys', () => openApiKeys(config, log, now));
+  if (apiKeys.authenticator) passwords.unshift(apiKeys.authenticator);
+  parts.routes.push(...apiKeys.routes);
+  if (auth.openid) {
+    const sessions = await starting('UI sessions', async () => createSessions(config, log));
+    parts.requestMethods.push(new SessionAuthenticator(sessions));
+    parts.routes.push(...openIdRoutes(config, log, sessions));
+  }
   if (passwords.length > 0) parts.login = new Login(passwords, new LoginThrottle(auth.failDelay * 1000, now), log);
   if (parts.login) await startTokenService(config, log, parts, parts.login, { pollIntervalMs, now });
   if (auth.bearer?.cert) {
     const issuer = new IssuerTokenAuthenticator(auth.bearer, log, { pollIntervalMs, now });
-    await issuer.start(); // a key file that gives no key stops perch serve, naming it, as zot does
+    await starting('http.auth.bearer', () => issuer.start()); // a key file that gives no key stops perch serve, naming it, as zot does
     parts.tokenMethods.push(started(issuer)); // last: it takes every token that reaches it
   }
   if (auth.mtls) parts.requestMethods.push(new MtlsAuthenticator(auth.mtls));
   return new RegistryAuth(parts);
+}
+
+/** A login method that cannot start: perch serve exits 1 with this message (it names the file or key, never a secret). */
+export class AuthStartFailed extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AuthStartFailed';
+  }
+}
+
+async function starting<T>(what: string, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (err) {
+    if (err instanceof HtpasswdRefused) throw err;
+    throw new AuthStartFailed(`${what} cannot start: ${(err as Error).message}`);
+  }
 }
 
 /**

@@ -36,6 +36,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PerchConfig, PolicyAction } from '../config/types';
 import { RegistryError } from '../http/errors';
 import { pathOf } from '../http/respond';
+import type { Route } from '../http/routes';
 import type { Logger } from '../log';
 import { basicChallenge, bearerChallenge, configChallengeContext, requestChallengeContext, type BearerOptions } from './challenge';
 import { presentedCredentials } from './credentials';
@@ -59,6 +60,8 @@ export interface RegistryAuthParts {
   tokenMethods: TokenAuthenticator[];
   /** Without an Authorization header: the client certificate, the UI's session cookie. */
   requestMethods: RequestAuthenticator[];
+  /** Routes the methods add (API keys, OpenID sign-in). */
+  routes: Route[];
   tokens?: TokenService;
   readiness: Array<() => ReadinessCheck>;
   close: Array<() => void>;
@@ -73,6 +76,7 @@ export class RegistryAuth implements Auth {
   private readonly realm: string;
   private readonly bearer: boolean;
   private readonly loginConfigured: boolean;
+  readonly routes: readonly Route[];
 
   constructor(private readonly parts: RegistryAuthParts) {
     const { config } = parts;
@@ -80,6 +84,7 @@ export class RegistryAuth implements Auth {
     // zot's http.auth.bearer sends clients to the issuer it names; perch.auth.challenge to /v2/token.
     this.bearer = config.perch.auth.challenge === 'bearer' || config.http.auth?.bearer !== undefined;
     this.loginConfigured = loginConfigured(config.http.auth);
+    this.routes = parts.routes;
   }
 
   /** Where a refused caller is sent: http.auth.bearer's issuer, or perch's own token service. */

@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PolicyAction } from '../config/types';
+import type { Route } from '../http/routes';
 
 export interface Identity {
   /** null for an anonymous caller. */
@@ -67,5 +68,7 @@ export interface Auth {
   handleToken(req: IncomingMessage, res: ServerResponse): Promise<void>;
   /** For /readyz: a configured auth file that cannot be loaded makes the registry unready. */
   readiness(): ReadinessCheck;
+  /** Routes the login methods add (API keys, the OpenID sign-in); perch serve mounts them through the server's hooks. */
+  readonly routes: readonly Route[];
   close(): void;
 }

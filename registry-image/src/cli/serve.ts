@@ -6,7 +6,7 @@
  * in-flight requests finish.
  */
 import { resolve } from 'node:path';
-import { createAuth, HtpasswdRefused } from '../auth';
+import { AuthStartFailed, createAuth, HtpasswdRefused } from '../auth';
 import { ConfigError, loadConfig } from '../config';
 import { createGcScheduler } from '../gc/scheduler';
 import { createLogger } from '../log';
@@ -104,14 +104,17 @@ export async function runServe(args: string[]): Promise<number> {
   try {
     auth = await createAuth(config, log);
   } catch (err) {
-    // An htpasswd file with lines perch cannot check: its message names the line and the fix.
-    if (!(err instanceof HtpasswdRefused)) throw err;
+    // An htpasswd file with lines perch cannot check, a key or keys file a login method cannot
+    // use: the message names the file and the fix.
+    if (!(err instanceof HtpasswdRefused) && !(err instanceof AuthStartFailed)) throw err;
     log.error('cannot start', { error: err.message });
     await claim.release();
     return 1;
   }
   const gc = createGcScheduler(store, config, log);
   const { hooks } = operationsHooks(config, { store, log, tls, gc, startedMs: Date.now() });
+  // The login methods' own routes (API keys, the OpenID sign-in), before the table like every hook route.
+  hooks.routes = [...auth.routes, ...(hooks.routes ?? [])];
   let started;
   try {
     started = await startRegistry(config, { store, auth, log, hooks, tls });

@@ -3,9 +3,12 @@
  * API they summarise (the list like /v2/_catalog, a repository's data like its tags and
  * manifests), so the server has authenticated the caller and checked read access on the
  * repository before any of these run; the list is filtered with canRead, as the catalog is.
- * The JSON they answer is described in api-types.ts.
+ * The JSON they answer is described in api-types.ts; every answer says who is looking and
+ * how one may sign in (Viewer: the OpenID providers, and whether a session cookie is in use).
  */
 import { requestChallengeContext } from '../auth/challenge';
+import { cookieValues } from '../auth/session/cookies';
+import { SESSION_COOKIE } from '../auth/session/sessions';
 import type { RequestContext } from '../http/context';
 import { RegistryError } from '../http/errors';
 import { referenceParam, repositoryParam } from '../handlers/validate';
@@ -23,7 +26,16 @@ import { sendData } from './respond';
 const PARALLEL = 8;
 
 function viewer(ctx: RequestContext): Viewer {
-  return { user: ctx.identity.username, login: ctx.parts.config.http.auth?.htpasswd !== undefined };
+  const auth = ctx.parts.config.http.auth;
+  const providers = Object.values(auth?.openid?.providers ?? {}).map(({ id, name }) => ({ id, name }));
+  // The session cookie counts only when no Authorization header overrode it (authenticator.ts).
+  const session = ctx.identity.username !== null && ctx.req.headers.authorization === undefined && cookieValues(ctx.req, SESSION_COOKIE).some((v) => v !== '');
+  return { user: ctx.identity.username, login: passwordLogin(ctx.parts.config) || providers.length > 0, providers, session };
+}
+
+/** Logins with a user name and password (what the browser's Basic dialog can answer). */
+export function passwordLogin(config: RequestContext['parts']['config']): boolean {
+  return config.http.auth?.htpasswd !== undefined || config.http.auth?.ldap !== undefined;
 }
 
 /** The registry as the browser reached it (or as http.externalUrl says), for pull commands. */

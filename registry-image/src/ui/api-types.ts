@@ -10,8 +10,12 @@ import type { ChartView } from './helm-chart';
 export interface Viewer {
   /** Who the registry thinks is calling; null for an anonymous caller. */
   user: string | null;
-  /** Whether the registry has logins at all (http.auth.htpasswd). */
+  /** Whether the registry has logins at all (htpasswd, LDAP or OpenID providers). */
   login: boolean;
+  /** OpenID providers the sign-in page offers ("Sign in with <name>"); empty without http.auth.openid. */
+  providers: Array<{ id: string; name: string }>;
+  /** Signed in with the UI's session cookie (after an OpenID sign-in): the page offers "Sign out". */
+  session: boolean;
 }
 
 /** GET /_ui/api/repositories */

@@ -1,19 +1,23 @@
 /**
- * The page, its script, styles and icon, and the sign-in step. None of these carries registry
- * data, so they need no credentials; everything the page shows comes from the data endpoints
- * (api-handlers.ts), which need the same access as the API.
+ * The page, its script, styles and icon, and the sign-in step (the browser's Basic dialog, or
+ * a choice of OpenID providers). None of these carries registry data, so they need no
+ * credentials; everything the page shows comes from the data endpoints (api-handlers.ts),
+ * which need the same access as the API.
  */
 import { basicChallenge } from '../auth/challenge';
 import { anotherSite } from '../auth/cross-site';
+import { escapeHtml } from '../auth/oidc/login-pages';
 import type { RequestContext } from '../http/context';
 import { RegistryError } from '../http/errors';
 import { ICON_SVG } from './assets/icon';
-import { PAGE_HTML } from './assets/page';
+import { PAGE_HTML, PAGE_HTML_OPENID } from './assets/page';
 import { APP_SCRIPT } from './assets/script';
 import { STYLES_CSS } from './assets/styles';
+import { passwordLogin } from './api-handlers';
 import { asset, SECURITY_HEADERS, sendAsset, type Asset } from './respond';
 
 const PAGE = asset('text/html; charset=utf-8', PAGE_HTML);
+const PAGE_OPENID = asset('text/html; charset=utf-8', PAGE_HTML_OPENID);
 /** Served under /_ui/<name>; the route's pattern lists the same names. */
 const ASSETS: Readonly<Record<string, Asset>> = {
   'app.js': asset('text/javascript; charset=utf-8', APP_SCRIPT),
@@ -22,7 +26,8 @@ const ASSETS: Readonly<Record<string, Asset>> = {
 };
 
 export async function page(ctx: RequestContext): Promise<void> {
-  sendAsset(ctx, PAGE);
+  const openid = Object.keys(ctx.parts.config.http.auth?.openid?.providers ?? {}).length > 0;
+  sendAsset(ctx, openid ? PAGE_OPENID : PAGE);
 }
 
 export async function staticAsset(ctx: RequestContext): Promise<void> {
@@ -46,11 +51,17 @@ const SIGN_IN_FROM_HERE = `<!doctype html><html lang="en"><head><meta charset="u
 `;
 
 /**
- * GET /_ui/login: where "Sign in" leads. Browsers only show their login dialog for a Basic
- * challenge, so this answers one whatever perch.auth.challenge says (Basic credentials are
- * accepted in Bearer mode too; auth/registry-auth.ts). Once the browser has credentials for
- * /_ui/, it sends them with every /_ui/api/ request (RFC 7617 §2.2: the protection space
- * covers the paths below the one that asked), so the page works in both modes.
+ * GET /_ui/login: where "Sign in" leads.
+ *
+ * With OpenID providers (http.auth.openid) it is a page of "Sign in with <provider name>"
+ * buttons, each a link to /zot/auth/login?provider=<id> (auth/oidc/login-flow.ts), plus, when
+ * htpasswd or LDAP is configured too, a link to /_ui/login?with=password for the Basic step.
+ *
+ * The Basic step: browsers only show their login dialog for a Basic challenge, so this answers
+ * one whatever perch.auth.challenge says (Basic credentials are accepted in Bearer mode too;
+ * auth/registry-auth.ts). Once the browser has credentials for /_ui/, it sends them with every
+ * /_ui/api/ request (RFC 7617 §2.2: the protection space covers the paths below the one that
+ * asked), so the page works in both modes.
  *
  * Reached from a page of another site (auth/cross-site.ts), it neither challenges nor looks at
  * credentials: that site could otherwise open the browser's login dialog, or sign the browser
@@ -59,7 +70,9 @@ const SIGN_IN_FROM_HERE = `<!doctype html><html lang="en"><head><meta charset="u
  */
 export async function login(ctx: RequestContext): Promise<void> {
   const { auth, config } = ctx.parts;
-  if (!config.http.auth?.htpasswd) {
+  const providers = Object.values(config.http.auth?.openid?.providers ?? {});
+  const passwords = passwordLogin(config);
+  if (!passwords && providers.length === 0) {
     redirectHome(ctx); // no logins configured: there is nothing to sign in to
     return;
   }
@@ -71,14 +84,38 @@ export async function login(ctx: RequestContext): Promise<void> {
   try {
     username = (await auth.authenticate(ctx.req)).username;
   } catch (err) {
-    // Wrong password or a stale token: ask again, with the challenge a browser understands.
+    // Wrong password, a stale token or session: ask again, with the challenge a browser understands.
     if (!(err instanceof RegistryError) || err.status !== 401) throw err;
   }
   if (username !== null) {
     redirectHome(ctx);
     return;
   }
+  if (providers.length > 0 && ctx.query.get('with') !== 'password') {
+    sendPage(ctx, 200, signInChoices(providers, passwords), {});
+    return;
+  }
+  if (!passwords) {
+    redirectHome(ctx);
+    return;
+  }
   sendPage(ctx, 401, SIGN_IN_CANCELLED, { 'WWW-Authenticate': basicChallenge(config.http.realm ?? 'perch') });
+}
+
+/** The sign-in page with OpenID providers: one button each (names come from the config, escaped). */
+function signInChoices(providers: Array<{ id: string; name: string }>, passwords: boolean): string {
+  const buttons = providers
+    .map((p) => `<p><a class="button sign-in-provider" data-provider="${escapeHtml(p.id)}" href="/zot/auth/login?provider=${encodeURIComponent(p.id)}&amp;callback_ui=%2F">Sign in with ${escapeHtml(p.name)}</a></p>`)
+    .join('\n');
+  const password = passwords
+    ? `<p><a id="sign-in-password" href="/_ui/login?with=password">Sign in with a user name and password</a> (the ones <code>docker login</code> and <code>helm registry login</code> take)</p>`
+    : '';
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign in · perch registry</title>
+<link rel="stylesheet" href="/_ui/app.css"></head><body><main><section class="notice" id="sign-in"><h1>Sign in</h1>
+${buttons}
+${password}
+<p><a href="/">Back to the registry</a></p></section></main></body></html>
+`;
 }
 
 function sendPage(ctx: RequestContext, status: number, html: string, headers: Record<string, string>): void {

@@ -2,7 +2,17 @@
  * The page at `/`: a shell with no data in it (it is served without credentials); the script
  * fetches everything through the data endpoints, which need the same access as the API.
  */
-export const PAGE_HTML = `<!doctype html>
+export const PAGE_HTML = pageHtml('');
+
+/**
+ * With OpenID providers the body says so: the script then marks its data requests as the UI's
+ * (zot's X-ZOT-API-CLIENT: zot-ui), so a 401 comes without a Basic challenge and the browser
+ * shows no password dialog before the page can offer "Sign in with <provider>".
+ */
+export const PAGE_HTML_OPENID = pageHtml(' data-sign-in="openid"');
+
+function pageHtml(bodyAttributes: string): string {
+  return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -14,7 +24,7 @@ export const PAGE_HTML = `<!doctype html>
 <link rel="stylesheet" href="/_ui/app.css">
 <script src="/_ui/app.js" defer></script>
 </head>
-<body>
+<body${bodyAttributes}>
 <header class="topbar">
   <a class="brand" href="#/"><img src="/_ui/icon.svg" alt="" width="24" height="24"><span>perch</span><span class="brand-sub">registry</span></a>
   <span id="viewer" class="viewer"></span>
@@ -24,3 +34,4 @@ export const PAGE_HTML = `<!doctype html>
 </body>
 </html>
 `;
+}

@@ -7,7 +7,9 @@
  *   set with setAttribute on an element it made; never innerHTML (Trusted Types forbid it).
  * - Links it makes are "#/..." routes of its own, or http(s) URLs from chart metadata.
  * - It fetches only /_ui/api/... on its own origin, with the browser's own credentials:
- *   a 401 there means "sign in", shown as a message with a link to /_ui/login.
+ *   a 401 there means "sign in", shown as a message with a link to /_ui/login (which offers
+ *   the OpenID providers, or the browser's Basic dialog). After an OpenID sign-in it offers
+ *   "Sign out": POST /zot/auth/logout, which clears the HttpOnly session cookie.
  * - No template literals or "${" in here: this text is itself inside one (tsc would catch
  *   a backtick; test/ui/assets.test.ts checks the rest).
  *
@@ -152,7 +154,10 @@ export const APP_SCRIPT = String.raw`'use strict';
   function Problem(kind, message) { this.kind = kind; this.message = message; }
 
   function getJson(path) {
-    return fetch(path, { credentials: 'same-origin', headers: { Accept: 'application/json' } }).then(function (res) {
+    var headers = { Accept: 'application/json' };
+    // With OpenID sign-in (page.ts) a 401 must not open the browser's password dialog: zot's UI header asks for none.
+    if (document.body.getAttribute('data-sign-in') === 'openid') headers['X-ZOT-API-CLIENT'] = 'zot-ui';
+    return fetch(path, { credentials: 'same-origin', headers: headers }).then(function (res) {
       if (res.ok) return res.json();
       return res.json().catch(function () { return {}; }).then(function (body) {
         var first = body && body.errors && body.errors[0];
@@ -169,8 +174,23 @@ export const APP_SCRIPT = String.raw`'use strict';
 
   function showViewer(data) {
     viewerBox.replaceChildren();
-    if (data.user) append(viewerBox, ['Signed in as ', h('strong', null, data.user)]);
+    if (data.user) append(viewerBox, ['Signed in as ', h('strong', null, data.user), data.session ? signOutButton() : null]);
     else if (data.login) append(viewerBox, ['Browsing anonymously', h('a', { href: '/_ui/login' }, 'Sign in')]);
+  }
+
+  /** After an OpenID sign-in the session cookie is HttpOnly: only the registry can clear it. */
+  function signOutButton() {
+    var button = h('button', { type: 'button', id: 'sign-out', class: 'small' }, 'Sign out');
+    button.addEventListener('click', function () {
+      button.disabled = true;
+      fetch('/zot/auth/logout', { method: 'POST', credentials: 'same-origin' }).then(function () {
+        location.assign('/');
+      }, function () {
+        button.disabled = false;
+        button.textContent = 'Sign out failed: try again';
+      });
+    });
+    return button;
   }
 
   function showProblem(problem, what) {
@@ -180,7 +200,7 @@ export const APP_SCRIPT = String.raw`'use strict';
       document.title = 'Sign in · perch registry';
       show(h('section', { class: 'notice', id: 'login-needed' },
         h('h1', null, 'Sign in to browse this registry'),
-        h('p', null, 'This registry shows its repositories only to users who have signed in with their registry user name and password (the ones docker login and helm registry login take).'),
+        h('p', null, 'This registry shows its repositories only to users who have signed in: with their registry user name and password (the ones docker login and helm registry login take), or with the sign-in provider the registry offers.'),
         h('p', null, h('a', { class: 'button', href: '/_ui/login' }, 'Sign in'))));
       return;
     }

@@ -73,5 +73,7 @@ button.copy.done { color: var(--ok); }
 .notice.warn { background: var(--warn-bg); border-color: var(--warn-border); }
 .button { display: inline-block; padding: 0.45rem 1rem; border-radius: 6px; background: var(--accent); color: #fff; font-weight: 600; }
 .button:hover { text-decoration: none; filter: brightness(1.08); }
+#sign-out { font: inherit; font-size: 0.8rem; margin-left: 0.6rem; padding: 0.1rem 0.55rem; cursor: pointer; color: var(--text);
+  background: var(--panel); border: 1px solid var(--border); border-radius: 6px; }
 .offscreen { position: fixed; top: 0; left: -10000px; opacity: 0; }
 `;
