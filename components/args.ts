@@ -5,6 +5,7 @@
  * resource is registered, except the password, which stays a secret Output.
  */
 import type * as pulumi from '@pulumi/pulumi';
+import type { IdentityArgs } from './identity-keys';
 import type { ResourceNames } from './names';
 
 export interface ResourceAmounts {
@@ -70,7 +71,8 @@ export interface ObjectStorageArgs {
   accountKey?: pulumi.Input<string>;
 }
 
-export interface ZotRegistryArgs {
+/** Signing in with OpenID Connect or LDAP, and API keys: `oidc`, `ldap`, `apiKeys` (components/identity-keys.ts). */
+export interface ZotRegistryArgs extends IdentityArgs {
   /** Namespace for everything (default zot-registry). */
   namespace?: string;
   /** Create the namespace (default true); false uses an existing one. */

@@ -16,3 +16,6 @@ export { podSecurityContext, containerSecurityContext } from './pod-security';
 export { CHECKSUM_ANNOTATION, STORAGE_CREDENTIALS_CHECKSUM_ANNOTATION } from './registry-pod';
 export { OBJECT_STORAGE_KEYS } from './object-storage-keys';
 export { storageDriverJson, type ObjectStorage, type StorageDriverJson } from './object-storage';
+export { API_KEYS_KEY, IDENTITY_KEYS, LDAP_KEYS, OIDC_KEYS, type IdentityArgs, type LdapArgs, type OidcArgs } from './identity-keys';
+export { resolveIdentity, type IdentitySettings } from './identity-settings';
+export { IDENTITY_CHECKSUM_ANNOTATION, IDENTITY_CREDENTIALS_DIR, identityAuthJson, type IdentityAuthJson } from './identity-config';

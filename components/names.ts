@@ -15,6 +15,8 @@ export interface ResourceNames {
   pvc: string;
   /** Object storage credentials (only when the stack gives some). */
   objectStorageSecret: string;
+  /** OpenID Connect / LDAP credentials files (only when the stack signs in with either). */
+  identitySecret: string;
   /** Only with more than one replica. */
   podDisruptionBudget: string;
   ingress: string;
@@ -30,6 +32,7 @@ export const DEFAULT_NAMES: Readonly<ResourceNames> = Object.freeze({
   tokenKeySecret: 'zot-registry-token-key',
   pvc: 'zot-registry-data',
   objectStorageSecret: 'zot-registry-object-storage',
+  identitySecret: 'zot-registry-identity',
   podDisruptionBudget: 'zot-registry',
   ingress: 'zot-registry',
   httpRoute: 'zot-registry',

@@ -16,6 +16,7 @@ import {
   TMP_DIR,
   TOKEN_KEY_FILE,
 } from './container-interface';
+import { IDENTITY_CHECKSUM_ANNOTATION, identityCredentialsMount, type IdentityPodInputs } from './identity-config';
 import type { StorageCredentialRef } from './object-storage';
 import { containerSecurityContext, podSecurityContext } from './pod-security';
 import { registryProbes } from './probes';
@@ -44,6 +45,8 @@ export interface RegistryPodInputs {
   pvcName?: pulumi.Input<string>;
   /** Object storage credentials: their Secret, how each key reaches the container, and their checksum. */
   storageCredentials?: { secretName: pulumi.Input<string>; refs: StorageCredentialRef[]; checksum: pulumi.Input<string> };
+  /** OpenID Connect / LDAP credentials files: their Secret, its keys and their checksum (components/identity-config.ts). */
+  identityCredentials?: IdentityPodInputs;
   /** An existing ServiceAccount to run as (object storage through workload identity). */
   serviceAccountName?: string;
   resources: { requests: { cpu: string; memory: string }; limits: { cpu: string; memory: string } };
@@ -111,6 +114,7 @@ function credentialFiles(inputs: RegistryPodInputs): { mounts: VolumeMount[]; vo
 
 export function registryPodTemplate(inputs: RegistryPodInputs): PodTemplateSpec {
   const files = credentialFiles(inputs);
+  const identity = inputs.identityCredentials === undefined ? undefined : identityCredentialsMount(inputs.identityCredentials);
   return {
     metadata: {
       labels: inputs.labels,
@@ -119,6 +123,7 @@ export function registryPodTemplate(inputs: RegistryPodInputs): PodTemplateSpec 
         ...(inputs.storageCredentials !== undefined
           ? { [STORAGE_CREDENTIALS_CHECKSUM_ANNOTATION]: inputs.storageCredentials.checksum }
           : {}),
+        ...(inputs.identityCredentials !== undefined ? { [IDENTITY_CHECKSUM_ANNOTATION]: inputs.identityCredentials.checksum } : {}),
       },
     },
     spec: {
@@ -147,6 +152,7 @@ export function registryPodTemplate(inputs: RegistryPodInputs): PodTemplateSpec 
             { name: 'data', mountPath: DATA_DIR },
             { name: 'tmp', mountPath: TMP_DIR },
             ...files.mounts,
+            ...(identity !== undefined ? [identity.mount] : []),
           ],
         },
       ],
@@ -158,6 +164,7 @@ export function registryPodTemplate(inputs: RegistryPodInputs): PodTemplateSpec 
         // is a rename); /tmp only needs a little.
         { name: 'tmp', emptyDir: { sizeLimit: '256Mi' } },
         ...files.volumes,
+        ...(identity !== undefined ? [identity.volume] : []),
       ],
     },
   };

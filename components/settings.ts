@@ -11,6 +11,7 @@ import { ConfigError } from './config-error';
 import { DEFAULTS } from './defaults';
 import { parseHtpasswd, type HtpasswdEntry } from './htpasswd';
 import { isPerchImage, pinnedImage } from './image-ref';
+import { resolveIdentity, type IdentitySettings } from './identity-settings';
 import { DEFAULT_NAMES, type ResourceNames, type SeedChart } from './names';
 import { resolveStorage, type RegistryStorage } from './storage-settings';
 import {
@@ -69,6 +70,8 @@ export interface RegistrySettings {
   password?: pulumi.Input<string>;
   passwordSource: PasswordSource;
   htpasswd: HtpasswdSource;
+  /** OpenID Connect and LDAP sign-in, API keys (components/identity-settings.ts). */
+  identity: IdentitySettings;
   resources: { requests: { cpu: string; memory: string }; limits: { cpu: string; memory: string } };
   /** Charts to seed, in the seed command's push order; empty when seeding is off or no password is known. */
   seedCharts: SeedChart[];
@@ -240,6 +243,7 @@ export function resolveSettings(args: ZotRegistryArgs): RegistrySettings {
     username,
     passwordSource,
     htpasswd,
+    identity: resolveIdentity(args),
     resources,
     // Without a known password the Jobs could not log in (htpasswd/htpasswdSecret only).
     seedCharts: passwordSource === 'none' ? [] : seedCharts,

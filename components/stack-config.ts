@@ -11,6 +11,7 @@
 import type * as pulumi from '@pulumi/pulumi';
 import type { GatewayParentRef, ObjectStorageArgs, ZotRegistryArgs } from './args';
 import { ConfigError } from './config-error';
+import { readIdentityKeys } from './identity-keys';
 import { OBJECT_STORAGE_FIELDS, OBJECT_STORAGE_KEYS } from './object-storage-keys';
 
 /** What the program needs from pulumi.Config; a test can hand in its own. */
@@ -123,6 +124,14 @@ export function readStackConfig(config: ConfigReader): ZotRegistryArgs {
     ingressClassName: text(config, 'ingressClassName'),
     httpRouteHost: text(config, 'httpRouteHost'),
     httpRouteParentRefs: list(config, 'httpRouteParentRefs'),
+    // The oidc*, ldap* and apiKeys keys (components/identity-keys.ts), read with the helpers above.
+    identity: readIdentityKeys({
+      text: (key) => text(config, key),
+      bool: (key) => bool(config, key),
+      int: (key) => int(config, key),
+      list: (key) => list(config, key),
+      secret: (key) => secret(config, key),
+    }),
   };
 
   const args: ZotRegistryArgs = {};
@@ -159,6 +168,7 @@ export function readStackConfig(config: ConfigReader): ZotRegistryArgs {
   };
   set('seedCharts', raw.seedCharts);
   set('localRegistryHosting', raw.localRegistryHosting);
+  Object.assign(args, raw.identity);
   if (raw.ingressHost !== undefined) {
     args.ingress = {
       host: raw.ingressHost,

@@ -5,6 +5,7 @@
  * mode adds the `perch` section, which upstream zot would refuse as an unknown key.
  */
 import { DATA_DIR, HTPASSWD_PATH, REGISTRY_PORT, TOKEN_KEY_PATH } from './container-interface';
+import type { IdentityAuthJson } from './identity-config';
 import type { StorageDriverJson } from './object-storage';
 
 export type AuthMode = 'basic' | 'token';
@@ -20,6 +21,8 @@ export interface ZotConfigOptions {
   logLevel: LogLevel;
   /** Object storage: zot's storage.storageDriver block (components/object-storage.ts); none for the filesystem. */
   storageDriver?: StorageDriverJson;
+  /** OpenID Connect, LDAP and API keys: http.auth's openid, ldap and apikey (components/identity-config.ts). */
+  identity?: IdentityAuthJson;
 }
 
 /** zot's config.json as this program writes it: a subset of zot's Config struct. */
@@ -29,7 +32,7 @@ export interface ZotConfigJson {
     address: string;
     /** zot's HTTPConfig.Port is a string. */
     port: string;
-    auth: { htpasswd: { path: string } };
+    auth: { htpasswd: { path: string } } & IdentityAuthJson;
     accessControl?: {
       repositories: Record<string, { anonymousPolicy?: PolicyAction[]; defaultPolicy?: PolicyAction[] }>;
     };
@@ -49,7 +52,7 @@ export function renderZotConfig(options: ZotConfigOptions): ZotConfigJson {
       // Listen on every interface: the Service and the kubelet's probes reach the Pod IP.
       address: '0.0.0.0',
       port: String(REGISTRY_PORT),
-      auth: { htpasswd: { path: HTPASSWD_PATH } },
+      auth: { htpasswd: { path: HTPASSWD_PATH }, ...options.identity },
     },
     storage: {
       rootDirectory: DATA_DIR,

@@ -30,6 +30,8 @@ import { hintHook, HTTP_ROUTE_HINT, loadBalancerHint } from './failure-hints';
 import { CONFIG_FILE, HEALTH_PATHS, HTPASSWD_FILE, TOKEN_KEY_FILE } from './container-interface';
 import { objectStorageLocation, storageCredentials, storageDriverJson, workloadIdentityLabels } from './object-storage';
 import { htpasswdLine, htpasswdMatches, htpasswdText, passwordProblem, SALT_BYTES } from './htpasswd';
+import { identityAuthJson } from './identity-config';
+import { identitySecret } from './identity-secret';
 import { commonLabels, selectorLabels } from './labels';
 import { localRegistryHostingData } from './local-registry-hosting';
 import { inClusterHost, LOCAL_REGISTRY_HOSTING, seedJobName } from './names';
@@ -76,6 +78,8 @@ export class ZotRegistry extends pulumi.ComponentResource {
   readonly pvc: k8s.core.v1.PersistentVolumeClaim | undefined;
   /** Object storage with credentials given only. */
   readonly objectStorageSecret: k8s.core.v1.Secret | undefined;
+  /** OpenID Connect client or LDAP bind credentials only (components/identity-secret.ts). */
+  readonly identitySecret: k8s.core.v1.Secret | undefined;
   readonly deployment: k8s.apps.v1.Deployment;
   /** Object storage with more than one replica only. */
   readonly podDisruptionBudget: k8s.policy.v1.PodDisruptionBudget | undefined;
@@ -186,7 +190,11 @@ export class ZotRegistry extends pulumi.ComponentResource {
       anonymousRead: s.anonymousRead,
       logLevel: s.logLevel,
       ...(storage.driver !== 'filesystem' ? { storageDriver: storageDriverJson(storage) } : {}),
+      identity: identityAuthJson(s.identity),
     });
+    // OpenID Connect / LDAP credentials files, in a Secret of their own, never in config.json.
+    const identity = identitySecret({ name, secretName: names.identitySecret, namespace, labels, identity: s.identity }, parent);
+    this.identitySecret = identity?.secret;
     this.configMap = new k8s.core.v1.ConfigMap(
       `${name}-config`,
       { metadata: { name: names.configMap, namespace, labels }, data: { [CONFIG_FILE]: configText } },
@@ -269,6 +277,7 @@ export class ZotRegistry extends pulumi.ComponentResource {
             ...(this.tokenKeySecret !== undefined ? { tokenKeySecretName: this.tokenKeySecret.metadata.name } : {}),
             ...(this.pvc !== undefined ? { pvcName: this.pvc.metadata.name } : {}),
             ...podCredentials,
+            ...(identity !== undefined ? { identityCredentials: identity.pod } : {}),
             ...(s.serviceAccountName !== undefined ? { serviceAccountName: s.serviceAccountName } : {}),
             resources: s.resources,
             checksum,
