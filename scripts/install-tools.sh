@@ -45,7 +45,7 @@ install_node() {
 }
 
 APT_PACKAGES=(skopeo docker-registry apache2-utils buildah containerd runc busybox-static chromium curl
-  jq openssl iproute2 iptables containernetworking-plugins slapd ldap-utils)
+  jq openssl iproute2 iptables containernetworking-plugins slapd ldap-utils podman)
 install_apt() {
   local missing=() p
   for p in "${APT_PACKAGES[@]}"; do
