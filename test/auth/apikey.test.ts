@@ -203,6 +203,18 @@ describe('API keys through perch serve', () => {
     expect(await v2(DEV, apiKey)).toBe(200);
   });
 
+  it('a key cannot make more keys (a leaked key must not outlive its revocation), but it can list them', async () => {
+    const { apiKey } = await createKey(DEV, DEV_PASSWORD, { label: 'no offspring' });
+    const offspring = await fetch(`${registry.url}/zot/auth/apikey`, { method: 'POST', headers: { ...basic(DEV, apiKey), 'Content-Type': 'application/json' }, body: '{"label":"child"}' });
+    expect(offspring.status).toBe(403);
+    const body = (await offspring.json()) as { errors: Array<{ code: string; message: string }> };
+    expect(body.errors[0].code).toBe('DENIED');
+    expect(body.errors[0].message).toMatch(/API key cannot create/);
+    const list = await fetch(`${registry.url}/zot/auth/apikey`, { headers: basic(DEV, apiKey) });
+    expect(list.status).toBe(200);
+    expect(JSON.stringify(await list.json())).not.toContain('child');
+  });
+
   it('refuses callers without a login, bodies that are not JSON, and a DELETE without an id', async () => {
     const anonymous = await fetch(`${registry.url}/zot/auth/apikey`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"label":"x"}' });
     expect(anonymous.status).toBe(401);

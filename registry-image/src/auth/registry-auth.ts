@@ -113,10 +113,10 @@ export class RegistryAuth implements Auth {
   }
 
   /** The identity a method's principal gives: its groups (lowercased) plus those http.accessControl gives the user. */
-  private identityOf(principal: { username: string | null; groups: string[] }, challenge: () => ChallengeContext): Identity {
-    const groups = new Set(this.parts.policy.groupsOf(principal.username));
-    for (const group of principal.groups) groups.add(group.toLowerCase());
-    return { username: principal.username, groups: [...groups], challenge };
+  private identityOf(principal: { username: string | null; groups: string[]; method: string }, challenge: () => ChallengeContext): Identity {
+    const own = principal.groups.map((g) => g.toLowerCase());
+    const groups = new Set([...this.parts.policy.groupsOf(principal.username), ...own]);
+    return { username: principal.username, groups: [...groups], login: { method: principal.method, groups: own }, challenge };
   }
 
   async authenticate(req: IncomingMessage): Promise<Identity> {

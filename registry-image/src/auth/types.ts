@@ -13,6 +13,12 @@ export interface Identity {
   /** null for an anonymous caller. */
   username: string | null;
   groups: string[];
+  /**
+   * The login method that vouched, and the groups it reported itself (LDAP, OpenID), apart
+   * from those http.accessControl adds: an API key keeps only these, so a user later removed
+   * from a config group does not keep it through an old key.
+   */
+  login?: { method: string; groups: string[] };
   /** Set when the caller presented a bearer token: the grants it carries. */
   token?: {
     access: Array<{ type: string; name: string; actions: string[] }>;

@@ -88,6 +88,11 @@ function parseCreate(body: Buffer, now: number): CreateBody {
 export function apiKeyRoutes(store: ApiKeyStore, now: () => number = Date.now): Route[] {
   const create: Handler = async (ctx) => {
     const owner = caller(ctx);
+    // A key cannot make keys: a leaked key must not outlive its revocation through keys it made.
+    if (ctx.identity.login?.method === 'apikey') {
+      ctx.req.resume();
+      throw new RegistryError('DENIED', 'an API key cannot create API keys; sign in with your password or in the browse UI to make one');
+    }
     const type = String(ctx.req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     if (type !== 'application/json') {
       ctx.req.resume();
@@ -96,7 +101,8 @@ export function apiKeyRoutes(store: ApiKeyStore, now: () => number = Date.now): 
     const input = parseCreate(await readBody(ctx.req, MAX_API_KEY_BODY), now());
     const { key, record } = await store.create({
       owner,
-      groups: ctx.identity.groups,
+      // Only the groups the login method reported; http.accessControl's are looked up at each use.
+      groups: ctx.identity.login?.groups ?? [],
       ...input,
       creatorUa: String(ctx.req.headers['user-agent'] ?? '').slice(0, 200),
     });
