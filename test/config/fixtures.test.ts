@@ -232,6 +232,12 @@ const ROWS: Row[] = [
   },
   { file: 'config-mtls-spiffe.json', config: { http: { auth: { mtls: { identityAttributes: ['uri', 'commonname'], uriSanPattern: 'spiffe://example.org/workload/(.*)' } } } }, warnings: [] },
   { file: 'config-bearer-auth.json', config: { http: { auth: { bearer: { realm: 'https://auth.myreg.io/auth/token', service: 'myauth', cert: '/etc/zot/auth.crt', oidc: [] } } } }, warnings: [] },
+  {
+    // zot's examples/config-bearer-oidc-workload.json (Kubernetes service-account tokens); test/auth/oidc-bearer.test.ts runs it against a provider.
+    file: 'config-bearer-oidc-workload.json',
+    config: { http: { auth: { bearer: { realm: 'zot', service: 'zot-service', oidc: [{ issuer: 'http://127.0.0.1:5556', audiences: ['zot', 'https://zot.example.com'], claimMapping: { username: 'claims.sub' }, skipIssuerVerification: false }] } } } },
+    warnings: [],
+  },
   { file: 'mtls.json', config: { http: { auth: { mtls: { identityAttributes: ['commonname'] } } } }, warnings: [] },
   {
     file: 'broken-policy-conditions.json',

@@ -31,6 +31,7 @@ import { HtpasswdAuthenticator } from './htpasswd-authenticator';
 import { HtpasswdRefused, HtpasswdStore } from './htpasswd-store';
 import { openApiKeys } from './apikey';
 import { openIdRoutes } from './oidc/login-flow';
+import { createOidcTokenAuthenticator } from './oidc/oidc-token-authenticator';
 import { createSessions, SessionAuthenticator } from './session';
 import { IssuerTokenAuthenticator } from './issuer-token-authenticator';
 import { LdapAuthenticator } from './ldap/ldap-authenticator';
@@ -91,6 +92,16 @@ export async function createAuth(config: PerchConfig, log: Logger, options: Auth
   }
   if (passwords.length > 0) parts.login = new Login(passwords, new LoginThrottle(auth.failDelay * 1000, now), log);
   if (parts.login) await startTokenService(config, log, parts, parts.login, { pollIntervalMs, now });
+  // OpenID providers' and workload issuers' tokens: before the external issuer, which takes every token left.
+  const oidc = await starting('OpenID bearer tokens', async () => createOidcTokenAuthenticator(auth, log, { now }));
+  if (oidc) parts.tokenMethods.push(oidc);
+  if (auth.bearer && !/^https?:\/\//i.test(auth.bearer.realm)) {
+    // crane, docker and oras parse the challenge's realm as a URL before they send a token they hold.
+    log.warn('http.auth.bearer.realm is not an http(s) URL: docker, crane and oras refuse the challenge and never send their token', {
+      realm: auth.bearer.realm,
+      fix: 'set realm to the URL of the token issuer (with bearer.oidc only, any http(s) URL the clients can parse)',
+    });
+  }
   if (auth.bearer?.cert) {
     const issuer = new IssuerTokenAuthenticator(auth.bearer, log, { pollIntervalMs, now });
     await starting('http.auth.bearer', () => issuer.start()); // a key file that gives no key stops perch serve, naming it, as zot does

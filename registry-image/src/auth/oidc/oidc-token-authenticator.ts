@@ -1,0 +1,257 @@
+/**
+ * Bearer tokens an OpenID Connect issuer signed, as a TokenAuthenticator (authenticator.ts):
+ * the access or ID tokens of zot's `http.auth.openid.providers` (method "openid": a person
+ * who got a token from Keycloak, Dex, ... hands it to crane or oras), and the workload tokens of
+ * `http.auth.bearer.oidc` (method "bearer-oidc": Kubernetes service-account tokens, CI tokens).
+ *
+ * verify(token):
+ *   1. Reads the token's unverified `iss`. A token that is not a JWT, or whose issuer no source
+ *      names, is another method's: undefined, and the chain asks the next one.
+ *   2. A verified token seen before (by SHA-256) is answered from memory until its `exp`, so a
+ *      push of many requests checks the signature once; expiry is checked on every use.
+ *   3. Otherwise, for each source with that issuer (a provider and a bearer.oidc entry may share
+ *      one): the signature with the issuer's published keys (issuer-keys.ts), only asymmetric
+ *      algorithms (never `none`, never HS* with a public key), the issuer, the audience (any
+ *      of the source's), exp/nbf/iat with CLOCK_TOLERANCE_S of leeway, and a `typ` that is a
+ *      plain or access-token JWT (not a logout token or other special-purpose JWT).
+ *   4. The user name and groups come from the source's claim mapping (claim-expression.ts):
+ *      openid providers name claims ("preferred_username", "groups"), bearer.oidc uses CEL.
+ *
+ * A failing check is TokenInvalid with the reason (for the log, never the token); an issuer
+ * that cannot be reached is AuthUnavailable naming it (503: the token may be good). The
+ * principal has no `access`: the accessControl policy alone decides, with the groups claim
+ * added to the user's groups.
+ *
+ * Keycloak note: its access tokens carry `aud: "account"` unless the client has an audience
+ * mapper; give the provider `audiences` (perch's key) or add the mapper so `aud` holds the
+ * client id, the default audience.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { decodeJwt, errors, jwtVerify, type JWTPayload } from 'jose';
+import type { AuthConfig } from '../../config/auth-types';
+import type { Logger } from '../../log';
+import { AuthUnavailable, type TokenAuthenticator, type TokenPrincipal } from '../authenticator';
+import { TokenInvalid } from '../tokens';
+import { claimNamed, evaluateGroups, evaluateString, parseClaimExpression, type ClaimExpression } from './claim-expression';
+import { IssuerKeys, IssuerUnreachable } from './issuer-keys';
+
+const CLOCK_TOLERANCE_S = 10;
+const VERIFIED_CACHE_MAX = 10_000;
+/** RFC 7518 §3.1 asymmetric signatures, plus EdDSA (RFC 8037). */
+const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
+/** `typ` values of tokens meant for resource servers (RFC 9068 access tokens, plain JWTs). */
+const ACCEPTED_TYP = new Set(['jwt', 'at+jwt', 'application/at+jwt']);
+
+export interface OidcTokenSource {
+  /** "openid" (http.auth.openid.providers) or "bearer-oidc" (http.auth.bearer.oidc). */
+  method: 'openid' | 'bearer-oidc';
+  /** For log lines: "openid provider keycloak", "bearer.oidc[0]". */
+  name: string;
+  issuer: string;
+  audiences: string[];
+  username: ClaimExpression;
+  groups?: ClaimExpression;
+  /** PEM of the CA for the issuer's HTTPS. */
+  ca?: string;
+  skipIssuerVerification?: boolean;
+}
+
+export interface OidcTokenOptions {
+  now?: () => number;
+  /** Test hooks passed to IssuerKeys. */
+  retryMs?: number;
+  cooldownMs?: number;
+}
+
+const trimSlash = (s: string) => s.replace(/\/+$/, '');
+
+/**
+ * The sources `auth` configures. Throws an Error naming the entry when a claim mapping is not
+ * in the subset perch evaluates or a CA file cannot be read: both must stop the start.
+ */
+export function oidcTokenSources(auth: AuthConfig | undefined): OidcTokenSource[] {
+  const sources: OidcTokenSource[] = [];
+  for (const provider of Object.values(auth?.openid?.providers ?? {})) {
+    sources.push({
+      method: 'openid',
+      name: `openid provider ${provider.id}`,
+      issuer: provider.issuer,
+      audiences: provider.audiences,
+      username: claimNamed(provider.claimMapping.username),
+      groups: claimNamed(provider.claimMapping.groups),
+    });
+  }
+  (auth?.bearer?.oidc ?? []).forEach((entry, index) => {
+    const where = `http.auth.bearer.oidc[${index}].claimMapping`;
+    const parse = (key: string, text: string) => {
+      try {
+        return parseClaimExpression(text);
+      } catch (err) {
+        throw new Error(`${where}.${key}: ${(err as Error).message}`);
+      }
+    };
+    const source: OidcTokenSource = {
+      method: 'bearer-oidc',
+      name: `bearer.oidc[${index}]`,
+      issuer: entry.issuer,
+      audiences: entry.audiences,
+      username: parse('username', entry.claimMapping.username),
+      skipIssuerVerification: entry.skipIssuerVerification,
+    };
+    if (entry.claimMapping.groups) source.groups = parse('groups', entry.claimMapping.groups);
+    if (entry.certificateAuthority) source.ca = entry.certificateAuthority;
+    if (entry.certificateAuthorityFile) {
+      try {
+        source.ca = readFileSync(entry.certificateAuthorityFile, 'utf8');
+      } catch (err) {
+        throw new Error(`http.auth.bearer.oidc[${index}].certificateAuthorityFile: ${entry.certificateAuthorityFile} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); mount the CA certificate there or give it inline as certificateAuthority`);
+      }
+    }
+    if (source.ca !== undefined && !source.ca.includes('-----BEGIN CERTIFICATE-----')) {
+      throw new Error(`http.auth.bearer.oidc[${index}]: the certificate authority is not a PEM certificate (no "-----BEGIN CERTIFICATE-----")`);
+    }
+    sources.push(source);
+  });
+  return sources;
+}
+
+/** The authenticator for `auth`'s OpenID sources, or undefined when it configures none. */
+export function createOidcTokenAuthenticator(auth: AuthConfig | undefined, log: Logger, options: OidcTokenOptions = {}): OidcTokenAuthenticator | undefined {
+  const sources = oidcTokenSources(auth);
+  if (sources.length === 0) return undefined;
+  const authenticator = new OidcTokenAuthenticator(sources, log, options);
+  authenticator.start();
+  return authenticator;
+}
+
+interface Cached {
+  principal: TokenPrincipal;
+  expMs: number;
+}
+
+export class OidcTokenAuthenticator implements TokenAuthenticator {
+  readonly method = 'oidc';
+  private readonly keys = new Map<string, IssuerKeys>();
+  private readonly verified = new Map<string, Cached>();
+  private readonly now: () => number;
+
+  constructor(
+    private readonly sources: OidcTokenSource[],
+    private readonly log: Logger,
+    options: OidcTokenOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+    for (const source of sources) {
+      // One key set per issuer (and CA): a provider and a bearer.oidc entry on the same Keycloak share it.
+      const id = `${trimSlash(source.issuer)}\0${source.ca ?? ''}`;
+      if (!this.keys.has(id)) {
+        this.keys.set(id, new IssuerKeys(source.issuer, log, { ca: source.ca, skipIssuerVerification: source.skipIssuerVerification, retryMs: options.retryMs, cooldownMs: options.cooldownMs }));
+      }
+      if (source.skipIssuerVerification) log.warn('OpenID issuer verification is skipped: use only for tests', { source: source.name, issuer: source.issuer });
+      const url = new URL(source.issuer);
+      if (url.protocol === 'http:' && !['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)) {
+        log.warn('OpenID issuer over plain HTTP: its signing keys can be replaced in transit', { source: source.name, issuer: source.issuer });
+      }
+    }
+  }
+
+  /** Starts discovery of every issuer in the background (failures are logged and retried lazily). */
+  start(): void {
+    for (const keys of this.keys.values()) keys.start();
+  }
+
+  private keysFor(source: OidcTokenSource): IssuerKeys {
+    return this.keys.get(`${trimSlash(source.issuer)}\0${source.ca ?? ''}`)!;
+  }
+
+  async verify(token: string): Promise<TokenPrincipal | undefined> {
+    let claims: JWTPayload;
+    try {
+      claims = decodeJwt(token);
+    } catch {
+      return undefined;
+    }
+    if (typeof claims.iss !== 'string') return undefined;
+    const issuer = trimSlash(claims.iss);
+    const candidates = this.sources.filter((s) => trimSlash(s.issuer) === issuer);
+    if (candidates.length === 0) return undefined;
+
+    const id = createHash('sha256').update(token).digest('base64');
+    const hit = this.verified.get(id);
+    if (hit) {
+      if (this.now() < hit.expMs + CLOCK_TOLERANCE_S * 1000) return hit.principal;
+      this.verified.delete(id);
+      throw new TokenInvalid(`ERR_JWT_EXPIRED: the token from ${issuer} has expired`);
+    }
+
+    const reasons: string[] = [];
+    for (const source of candidates) {
+      const result = await this.verifyWith(source, token);
+      if ('reason' in result) {
+        reasons.push(candidates.length > 1 ? `${source.name}: ${result.reason}` : result.reason);
+        continue;
+      }
+      this.remember(id, result.principal, result.expMs);
+      return result.principal;
+    }
+    throw new TokenInvalid(reasons.join('; '));
+  }
+
+  private async verifyWith(source: OidcTokenSource, token: string): Promise<{ principal: TokenPrincipal; expMs: number } | { reason: string }> {
+    const keys = this.keysFor(source);
+    let payload: JWTPayload;
+    try {
+      const getKey = await keys.getKey();
+      const expected = await keys.expectedIssuer();
+      const issuers = source.skipIssuerVerification ? [expected, source.issuer] : [expected];
+      const verified = await jwtVerify(token, getKey, {
+        algorithms: ALGORITHMS,
+        issuer: issuers,
+        audience: source.audiences,
+        currentDate: new Date(this.now()),
+        clockTolerance: CLOCK_TOLERANCE_S,
+        requiredClaims: ['exp', 'iat'],
+      });
+      const typ = verified.protectedHeader.typ;
+      if (typ !== undefined && !ACCEPTED_TYP.has(typ.toLowerCase())) return { reason: `ERR_TYP_NOT_ACCEPTED: a ${typ} token is not an access or ID token` };
+      payload = verified.payload;
+    } catch (err) {
+      if (err instanceof IssuerUnreachable) throw new AuthUnavailable(err.message);
+      if (err instanceof errors.JOSEError) return { reason: `${err.code}: ${explain(err, source)}` };
+      throw err;
+    }
+    let username: string;
+    let groups: string[] = [];
+    try {
+      username = evaluateString(source.username, payload);
+      if (source.groups) groups = evaluateGroups(source.groups, payload);
+    } catch (err) {
+      return { reason: `claim mapping of ${source.name}: ${(err as Error).message}` };
+    }
+    if (username === '') return { reason: `claim mapping of ${source.name}: ${source.username.text} is empty` };
+    return { principal: { username, groups, method: source.method }, expMs: (payload.exp ?? 0) * 1000 };
+  }
+
+  private remember(id: string, principal: TokenPrincipal, expMs: number): void {
+    if (this.verified.size >= VERIFIED_CACHE_MAX) {
+      // Drop expired entries first; if none, the oldest.
+      const now = this.now();
+      for (const [k, v] of this.verified) if (v.expMs + CLOCK_TOLERANCE_S * 1000 <= now) this.verified.delete(k);
+      if (this.verified.size >= VERIFIED_CACHE_MAX) {
+        const oldest = this.verified.keys().next().value;
+        if (oldest !== undefined) this.verified.delete(oldest);
+      }
+    }
+    this.verified.set(id, { principal, expMs });
+  }
+}
+
+/** jose's message, with what was expected where that helps the operator (never the token). */
+function explain(err: InstanceType<typeof errors.JOSEError>, source: OidcTokenSource): string {
+  if (err instanceof errors.JWTClaimValidationFailed && err.claim === 'aud') {
+    return `the token is not for this registry (its "aud" is none of ${source.audiences.map((a) => JSON.stringify(a)).join(', ')})`;
+  }
+  if (err instanceof errors.JWKSNoMatchingKey) return `no key of ${source.issuer} matches the token's kid and alg (signed by another key, or a key the issuer no longer publishes)`;
+  return err.message;
+}
