@@ -238,6 +238,27 @@ const ROWS: Row[] = [
     config: { http: { auth: { bearer: { realm: 'zot', service: 'zot-service', oidc: [{ issuer: 'http://127.0.0.1:5556', audiences: ['zot', 'https://zot.example.com'], claimMapping: { username: 'claims.sub' }, skipIssuerVerification: false }] } } } },
     warnings: [],
   },
+  {
+    // zot's examples/config-openid.json: GitHub (OAuth2, no issuer) is left out with a warning; the credentials files
+    // are relative to zot's source tree (test/auth/zot-openid-examples.test.ts runs it with them in place).
+    file: 'config-openid.json',
+    errors: [
+      /http\.auth\.openid\.providers\.google\.credentialsFile: \/srv\/perch\/examples\/config-openid-google-credentials\.json cannot be read \(ENOENT\)/,
+      /http\.auth\.openid\.providers\.gitlab\.credentialsFile: .* cannot be read/,
+      /http\.auth\.openid\.providers\.oidc\.credentialsFile: .* cannot be read/,
+    ],
+  },
+  {
+    // zot's examples/config-openid-claim-mapping.json (test/auth/zot-openid-examples.test.ts runs it against a provider).
+    file: 'config-openid-claim-mapping.json',
+    errors: [/http\.auth\.openid\.providers\.oidc\.credentialsFile: \/srv\/perch\/examples\/config-openid-oidc-credentials\.json cannot be read \(ENOENT\); mount the Secret/],
+  },
+  {
+    // zot's examples/config-metrics-authn-anonymous-access.json (test/metrics runs it: anyone reads /metrics, the rest needs a login).
+    file: 'config-metrics-authn-anonymous-access.json',
+    config: { http: { auth: { htpasswd: { path: '/tmp/zot-test-htpasswd' } } } },
+    warnings: [],
+  },
   { file: 'mtls.json', config: { http: { auth: { mtls: { identityAttributes: ['commonname'] } } } }, warnings: [] },
   {
     file: 'broken-policy-conditions.json',

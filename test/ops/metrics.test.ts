@@ -4,6 +4,7 @@
  * with the workload, series by series. Then who may read /metrics under
  * http.accessControl.metrics.
  */
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -195,6 +196,23 @@ describe('who may read /metrics', () => {
       expect((await send(`${anonymous.url}/v2/_catalog`)).status).toBe(401);
     } finally {
       await anonymous.stop();
+    }
+  });
+
+  it("zot's examples/config-metrics-authn-anonymous-access.json as written (only its paths and port moved): metrics open, repositories closed", async () => {
+    const config = JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'zot-configs', 'config-metrics-authn-anonymous-access.json'), 'utf8'));
+    const dir = tempDir('perch-zot-metrics-');
+    config.storage.rootDirectory = join(dir, 'data');
+    config.http.port = '0';
+    config.http.auth.htpasswd.path = join(dir, 'htpasswd');
+    writeHtpasswd(config.http.auth.htpasswd.path, { reader: 'reader-pass' });
+    const example = await startRegistry({ config });
+    try {
+      expect((await send(`${example.url}/metrics`)).status).toBe(200);
+      expect((await send(`${example.url}/v2/_catalog`)).status).toBe(401);
+      expect((await send(`${example.url}/v2/_catalog`, { headers: basic('reader', 'reader-pass') })).status).toBe(200);
+    } finally {
+      await example.stop();
     }
   });
 

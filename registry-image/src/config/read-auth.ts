@@ -105,12 +105,21 @@ function readLdap(s: Section, cwd: string): LdapConfig {
 function readOpenId(s: Section, cwd: string): OpenIdConfig {
   const providers: Record<string, OpenIdProviderConfig> = {};
   for (const { key, section } of s.entries('providers')) {
-    const credentials = readCredentialsFile(section, 'credentialsFile', cwd) ?? {};
     const issuer = section.string('issuer', '');
+    if (issuer === '' && key.toLowerCase() === 'github') {
+      // zot's GitHub sign-in is plain OAuth2 (no issuer, no ID token). Leaving it out only takes
+      // away a way to sign in; with no other provider the "is empty" problem below stops the start.
+      section.warn(undefined, 'left out: perch signs in only with OpenID Connect providers, and GitHub\'s OAuth2 has no issuer; GitHub users cannot sign in to this registry');
+      continue;
+    }
+    const named = section.has('credentialsFile');
+    const read = readCredentialsFile(section, 'credentialsFile', cwd);
+    const credentials = read ?? {};
     if (issuer === '') section.problem('issuer', 'is missing; perch signs in with OpenID Connect providers, found at their issuer URL (e.g. "https://keycloak.example.com/realms/registry")');
     else if (!/^https?:\/\//.test(issuer)) section.problem('issuer', `${JSON.stringify(issuer)} is not an http(s) URL`);
     const clientId = section.string('clientid') ?? credentials.clientid ?? '';
-    if (clientId === '') section.problem('clientid', 'is missing; give the client id registered with the provider, here or in credentialsFile');
+    // A credentials file that cannot be read is its own problem: no second one for what it would have held.
+    if (clientId === '' && (!named || read)) section.problem('clientid', 'is missing; give the client id registered with the provider, here or in credentialsFile');
     const mapping = section.section('claimMapping');
     const provider: OpenIdProviderConfig = {
       id: key.toLowerCase(),
@@ -126,7 +135,7 @@ function readOpenId(s: Section, cwd: string): OpenIdConfig {
     if (!provider.scopes.includes('openid')) section.problem('scopes', 'must include "openid": perch signs in with OpenID Connect');
     providers[provider.id] = provider;
   }
-  if (Object.keys(providers).length === 0) s.problem('providers', 'is empty; name at least one OpenID Connect provider, or remove http.auth.openid');
+  if (Object.keys(providers).length === 0) s.problem('providers', 'names no OpenID Connect provider perch can use; name one with its issuer, or remove http.auth.openid');
   return { providers, callbackAllowOrigins: s.strings('callbackAllowOrigins') ?? [] };
 }
 

@@ -38,6 +38,11 @@ export class Section {
     this.report.problem(key === undefined ? this.path : this.pathOf(key), message);
   }
 
+  /** Loads, but the user should know: a warning printed at start, naming the key. */
+  warn(key: string | undefined, message: string): void {
+    this.report.warn(key === undefined ? this.path : this.pathOf(key), message);
+  }
+
   /** A sub-section; an empty one when the file does not have it. */
   section(key: string): Section {
     const child = this.node?.keys.get(key);
