@@ -38,7 +38,7 @@ import type { Logger } from '../log';
 import { AuthUnavailable, type TokenAuthenticator, type TokenPrincipal } from './authenticator';
 import { PolledFile } from './polled-file';
 import type { Grant } from './scope';
-import { TokenInvalid } from './tokens';
+import { isGrantList, TokenInvalid } from './tokens';
 
 const CLOCK_TOLERANCE_S = 10;
 const VERIFIED_CACHE_MAX = 10_000;
@@ -120,21 +120,6 @@ export function parseIssuerKey(content: Buffer, path: string): IssuerKey {
   }
   const { algorithms, kind } = algorithmsFor(key, path);
   return { key, algorithms, description: `${kind} public key from ${source}` };
-}
-
-function isGrantList(value: unknown): value is Array<Grant & { exp?: unknown }> {
-  return (
-    Array.isArray(value) &&
-    value.every(
-      (g) =>
-        g !== null &&
-        typeof g === 'object' &&
-        typeof (g as Grant).type === 'string' &&
-        typeof (g as Grant).name === 'string' &&
-        Array.isArray((g as Grant).actions) &&
-        (g as Grant).actions.every((a) => typeof a === 'string'),
-    )
-  );
 }
 
 interface Verified {

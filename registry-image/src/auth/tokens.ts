@@ -97,7 +97,8 @@ export function matchesPasswordVersion(hash: string | undefined, pwv: string | u
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-function isGrantList(value: unknown): value is Grant[] {
+/** A token's `access` claim as the Docker token specification shapes it: [{type, name, actions}]. */
+export function isGrantList(value: unknown): value is Grant[] {
   return (
     Array.isArray(value) &&
     value.every(
