@@ -30,6 +30,16 @@ export interface RequestOptions {
   collect?: boolean;
 }
 
+/** What the client sends on every request: Basic credentials, or a bearer token it was handed. */
+export type Credentials = { basic: { username: string; password: string } } | { bearer: string };
+
+/** The Authorization header for `credentials`. */
+export function authorizationOf(credentials: Credentials): string {
+  if ('bearer' in credentials) return `Bearer ${credentials.bearer}`;
+  const { username, password } = credentials.basic;
+  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+}
+
 export class HttpError extends Error {
   constructor(
     message: string,
@@ -51,18 +61,16 @@ export class HttpClient {
 
   constructor(
     baseUrls: string | readonly string[],
-    options: { maxSockets: number; basicAuth?: { username: string; password: string }; recordLatencies?: boolean },
+    options: { maxSockets: number; credentials?: Credentials; recordLatencies?: boolean },
   ) {
     this.origins = (typeof baseUrls === 'string' ? [baseUrls] : [...baseUrls]).map((u) => new URL(u).origin);
     if (this.origins.length === 0) throw new Error('HttpClient needs at least one base URL');
     this.baseUrl = this.origins[0];
     if (options.recordLatencies) this.latencies = [];
     this.agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets, scheduling: 'lifo' });
-    if (options.basicAuth) {
-      // Sent on every request, as registry clients do once they have seen the challenge.
-      const { username, password } = options.basicAuth;
-      this.authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
-    }
+    // Sent on every request, as registry clients do once they have seen the challenge (or,
+    // with a token handed to them, from the first request on).
+    if (options.credentials) this.authorization = authorizationOf(options.credentials);
   }
 
   resolve(url: string): URL {

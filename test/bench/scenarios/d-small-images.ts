@@ -7,7 +7,8 @@ import { makeImage, type Image } from '../client/content';
 import { runAlternating, type BenchContext, type Figures } from '../harness';
 import { goals, row, type Table } from '../report';
 import { percentile } from '../stats';
-import type { BasicAuthFile, RunningServer } from '../servers/types';
+import type { Credentials } from '../client/http';
+import type { RunningServer } from '../servers/types';
 import { newClient, pullPhase, pushPhase, reportErrors, warmUp } from './image-phases';
 
 export const SMALL_LAYER = 4 * 1024;
@@ -17,8 +18,8 @@ export function smallImages(seed: string, count: number, repoPrefix: string): Im
 }
 
 /** Push then pull, returning the figures (d) and the authenticated run both report. */
-export async function measureSmallImages(server: RunningServer, images: Image[], concurrency: number, log: (m: string) => void, auth?: BasicAuthFile): Promise<Figures> {
-  const client = newClient(server.url, concurrency, auth);
+export async function measureSmallImages(server: RunningServer, images: Image[], concurrency: number, log: (m: string) => void, credentials?: Credentials): Promise<Figures> {
+  const client = newClient(server.url, concurrency, credentials);
   try {
     const push = await pushPhase(client, images, concurrency);
     const pull = await pullPhase(client, images, concurrency);

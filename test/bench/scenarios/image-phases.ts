@@ -3,11 +3,10 @@
  * `concurrency` images in flight over as many keep-alive connections, timed as a whole
  * (throughput) and per image (latency).
  */
-import { HttpClient } from '../client/http';
+import { HttpClient, type Credentials } from '../client/http';
 import type { Image } from '../client/content';
 import { runPool } from '../client/pool';
 import { pullImage, pushImage } from '../client/registry-ops';
-import type { BasicAuthFile } from '../servers/types';
 
 const MiB = 1024 * 1024;
 
@@ -23,8 +22,8 @@ export interface PhaseFigures {
 }
 
 /** `url`: one server, or every replica of one (the client sends each request to the next). */
-export function newClient(url: string | readonly string[], concurrency: number, auth?: BasicAuthFile, recordLatencies = false): HttpClient {
-  return new HttpClient(url, { maxSockets: concurrency, basicAuth: auth, recordLatencies });
+export function newClient(url: string | readonly string[], concurrency: number, credentials?: Credentials, recordLatencies = false): HttpClient {
+  return new HttpClient(url, { maxSockets: concurrency, credentials, recordLatencies });
 }
 
 function bytesOf(images: readonly Image[]): number {
@@ -52,8 +51,8 @@ export function pullPhase(client: HttpClient, images: readonly Image[], concurre
 }
 
 /** A few images pushed and pulled before the first timed run, so no server is measured cold. */
-export async function warmUp(url: string | readonly string[], makeImages: () => Image[], auth?: BasicAuthFile): Promise<void> {
-  const client = newClient(url, 4, auth);
+export async function warmUp(url: string | readonly string[], makeImages: () => Image[], credentials?: Credentials): Promise<void> {
+  const client = newClient(url, 4, credentials);
   try {
     const images = makeImages();
     const push = await pushPhase(client, images, 4);

@@ -17,6 +17,12 @@ export interface StartOptions {
   auth?: BasicAuthFile;
   /** Store on this S3 bucket instead of in dataDir (scenario s3; every replica gets the same). */
   s3?: S3DriverConfig;
+  /**
+   * perch only (the others ignore it): merged into its zot config, objects key by key, anything
+   * else replaced (the auth scenario's OpenID and LDAP variants: http.auth.openid or ldap, and
+   * http.accessControl).
+   */
+  extraConfig?: Record<string, unknown>;
 }
 
 export interface RunningServer {
