@@ -5,9 +5,9 @@
  * htpasswd login dies with a changed password, one issued after an API-key login with the
  * key (Login.stillValid). The groups its login reported ride in the token.
  */
-import { decodeJwt } from 'jose';
 import { AuthUnavailable, type TokenAuthenticator, type TokenPrincipal } from './authenticator';
 import type { Login } from './login';
+import { unverifiedIssuer } from './token-issuer';
 import { ISSUER, TokenInvalid, type TokenSigner } from './tokens';
 
 /** jose's reasons for a token signed by another key, or with another algorithm. */
@@ -30,12 +30,8 @@ export class PerchTokenAuthenticator implements TokenAuthenticator {
   ) {}
 
   async verify(token: string): Promise<TokenPrincipal | undefined> {
-    let issuer: unknown;
-    try {
-      issuer = decodeJwt(token).iss;
-    } catch {
-      throw new TokenInvalid('not a JWT');
-    }
+    const issuer = unverifiedIssuer(token);
+    if (issuer === null) throw new TokenInvalid('not a JWT');
     if (issuer !== ISSUER) return undefined;
     const problem = this.keyUnavailable();
     if (problem) {

@@ -23,7 +23,7 @@
  * otherwise the service comes from the client's own Host header, and checking it would add
  * nothing but failures for clients that reach the registry by two names.
  */
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import type { Grant } from './scope';
 import type { TokenKey } from './token-key';
@@ -178,7 +178,7 @@ export class TokenSigner {
       this.verified.clear();
       this.verifiedWith = key;
     }
-    const id = createHash('sha256').update(token).digest('base64');
+    const id = hash('sha256', token, 'base64');
     const hit = this.verified.get(id);
     if (hit) {
       if (this.now() < hit.expMs + CLOCK_TOLERANCE_S * 1000) return hit.result;

@@ -5,10 +5,10 @@
  * `http.auth.bearer.oidc` (method "bearer-oidc": Kubernetes service-account tokens, CI tokens).
  *
  * verify(token):
- *   1. Reads the token's unverified `iss`. A token that is not a JWT, or whose issuer no source
- *      names, is another method's: undefined, and the chain asks the next one.
- *   2. A verified token seen before (by SHA-256) is answered from memory until its `exp`, so a
+ *   1. A verified token seen before (by SHA-256) is answered from memory until its `exp`, so a
  *      push of many requests checks the signature once; expiry is checked on every use.
+ *   2. Reads the token's unverified `iss`. A token that is not a JWT, or whose issuer no source
+ *      names, is another method's: undefined, and the chain asks the next one.
  *   3. Otherwise, for each source with that issuer (a provider and a bearer.oidc entry may share
  *      one): the signature with the issuer's published keys (issuer-keys.ts), only asymmetric
  *      algorithms (never `none`, never HS* with a public key), the issuer, the audience (any
@@ -26,12 +26,13 @@
  * mapper; give the provider `audiences` (perch's key) or add the mapper so `aud` holds the
  * client id, the default audience.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { decodeJwt, errors, jwtVerify, type JWTPayload } from 'jose';
+import { errors, jwtVerify, type JWTPayload } from 'jose';
 import type { AuthConfig } from '../../config/auth-types';
 import type { Logger } from '../../log';
 import { AuthUnavailable, type TokenAuthenticator, type TokenPrincipal } from '../authenticator';
+import { unverifiedIssuer } from '../token-issuer';
 import { TokenInvalid } from '../tokens';
 import { claimNamed, evaluateGroups, evaluateString, parseClaimExpression, type ClaimExpression } from './claim-expression';
 import { IssuerKeys, IssuerUnreachable } from './issuer-keys';
@@ -128,6 +129,7 @@ export function createOidcTokenAuthenticator(auth: AuthConfig | undefined, log: 
 interface Cached {
   principal: TokenPrincipal;
   expMs: number;
+  issuer: string;
 }
 
 export class OidcTokenAuthenticator implements TokenAuthenticator {
@@ -166,24 +168,19 @@ export class OidcTokenAuthenticator implements TokenAuthenticator {
   }
 
   async verify(token: string): Promise<TokenPrincipal | undefined> {
-    let claims: JWTPayload;
-    try {
-      claims = decodeJwt(token);
-    } catch {
-      return undefined;
-    }
-    if (typeof claims.iss !== 'string') return undefined;
-    const issuer = trimSlash(claims.iss);
-    const candidates = this.sources.filter((s) => trimSlash(s.issuer) === issuer);
-    if (candidates.length === 0) return undefined;
-
-    const id = createHash('sha256').update(token).digest('base64');
+    // A token seen before costs one hash: no decoding, no signature (a push sends it on every request).
+    const id = hash('sha256', token, 'base64');
     const hit = this.verified.get(id);
     if (hit) {
       if (this.now() < hit.expMs + CLOCK_TOLERANCE_S * 1000) return hit.principal;
       this.verified.delete(id);
-      throw new TokenInvalid(`ERR_JWT_EXPIRED: the token from ${issuer} has expired`);
+      throw new TokenInvalid(`ERR_JWT_EXPIRED: the token from ${hit.issuer} has expired`);
     }
+    const iss = unverifiedIssuer(token);
+    if (typeof iss !== 'string') return undefined;
+    const issuer = trimSlash(iss);
+    const candidates = this.sources.filter((s) => trimSlash(s.issuer) === issuer);
+    if (candidates.length === 0) return undefined;
 
     const reasons: string[] = [];
     for (const source of candidates) {
@@ -192,7 +189,7 @@ export class OidcTokenAuthenticator implements TokenAuthenticator {
         reasons.push(candidates.length > 1 ? `${source.name}: ${result.reason}` : result.reason);
         continue;
       }
-      this.remember(id, result.principal, result.expMs);
+      this.remember(id, { principal: result.principal, expMs: result.expMs, issuer });
       return result.principal;
     }
     throw new TokenInvalid(reasons.join('; '));
@@ -233,7 +230,7 @@ export class OidcTokenAuthenticator implements TokenAuthenticator {
     return { principal: { username, groups, method: source.method }, expMs: (payload.exp ?? 0) * 1000 };
   }
 
-  private remember(id: string, principal: TokenPrincipal, expMs: number): void {
+  private remember(id: string, entry: Cached): void {
     if (this.verified.size >= VERIFIED_CACHE_MAX) {
       // Drop expired entries first; if none, the oldest.
       const now = this.now();
@@ -243,7 +240,7 @@ export class OidcTokenAuthenticator implements TokenAuthenticator {
         if (oldest !== undefined) this.verified.delete(oldest);
       }
     }
-    this.verified.set(id, { principal, expMs });
+    this.verified.set(id, entry);
   }
 }
 
