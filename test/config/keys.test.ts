@@ -175,6 +175,13 @@ describe('zot\'s login methods (http.auth)', () => {
       expect.stringContaining('http.auth.openid.providers.x.issuer: is missing'),
       expect.stringContaining('must include "openid"'),
     ]);
+    // GitHub's OAuth2 sign-in (no issuer) is left out with a warning; alone it leaves no login, which is refused.
+    expect(problems({ http: { auth: { openid: { providers: { github: { clientid: 'c', scopes: ['read:org'] } } } } } })).toEqual([
+      expect.stringContaining('http.auth.openid.providers: names no OpenID Connect provider perch can use'),
+    ]);
+    const withGithub = parse({ http: { auth: { htpasswd: { path: 'h' }, openid: { providers: { github: { clientid: 'c' }, kc: { issuer: 'https://kc.test', clientid: 'p' } } } } } });
+    expect(Object.keys(withGithub.config.http.auth?.openid?.providers ?? {})).toEqual(['kc']);
+    expect(withGithub.warnings).toEqual([expect.stringContaining('http.auth.openid.providers.github: left out: perch signs in only with OpenID Connect providers')]);
     expect(problems({ http: { auth: { bearer: { realm: 'r' } } } })).toEqual([expect.stringContaining('http.auth.bearer: checks no tokens: give cert')]);
     const tls = { cert: 'server.crt', key: 'server.key', cacert: 'ca.crt' };
     expect(problems({ http: { tls, auth: { mtls: { identityAttributes: ['Serial'] } } } })).toEqual([expect.stringContaining('"Serial" is not an identity attribute')]);
