@@ -13,7 +13,10 @@
 # and build caches under ~/go and ~/.cache/go-build, so a rebuild after the first is quick.
 #   The object-storage peers into $PERCH_TOOLS/bin: weed (SeaweedFS, S3), fake-gcs-server
 #   and registry-v3 (distribution v3.1.2)
-# Usage: scripts/install-tools.sh [node|apt|go|storage|cluster|all]   (default all)
+#   The S3 clients the SigV4 tests (test/s3api) drive: boto3 and awscli in the venv
+#   $PERCH_TOOLS/s3-venv, and minio-go-client (test/s3api/minio-go-client) in $PERCH_TOOLS/bin;
+#   rclone and s3cmd come from Debian with the apt step
+# Usage: scripts/install-tools.sh [node|apt|go|storage|s3clients|cluster|all]   (default all)
 set -euo pipefail
 TOOLS="${PERCH_TOOLS:-$HOME/.cache/perch-tools}"
 mkdir -p "$TOOLS/bin"
@@ -45,7 +48,7 @@ install_node() {
 }
 
 APT_PACKAGES=(skopeo docker-registry apache2-utils buildah containerd runc busybox-static chromium curl
-  jq openssl iproute2 iptables containernetworking-plugins slapd ldap-utils podman)
+  jq openssl iproute2 iptables containernetworking-plugins slapd ldap-utils podman rclone s3cmd python3-venv)
 install_apt() {
   local missing=() p
   for p in "${APT_PACKAGES[@]}"; do
@@ -142,6 +145,38 @@ install_storage() {
   return $rc
 }
 
+# The S3 clients of test/s3api. boto3 and awscli from PyPI in their own venv (Debian's python3
+# with python3-venv), at versions with flexible checksums (botocore 1.36 and later send
+# STREAMING-UNSIGNED-PAYLOAD-TRAILER over https). minio-go-client is a small Go program over
+# MinIO's SDK, the one client here that signs aws-chunked bodies chunk by chunk over http.
+S3_VENV="$TOOLS/s3-venv"
+install_s3_venv() {
+  if [ -x "$S3_VENV/bin/aws" ] && "$S3_VENV/bin/python" -c 'import boto3, awscli' 2>/dev/null; then
+    echo "[install] s3-venv: already there (botocore $("$S3_VENV/bin/python" -c 'import botocore; print(botocore.__version__)'))"
+    return
+  fi
+  local py=/usr/bin/python3
+  [ -x "$py" ] || py=python3
+  "$py" -m venv "$S3_VENV" || return 1
+  "$S3_VENV/bin/pip" install -q --disable-pip-version-check 'boto3>=1.36' 'awscli>=1.37' || return 1
+  echo "[install] s3-venv: botocore $("$S3_VENV/bin/python" -c 'import botocore; print(botocore.__version__)')"
+}
+install_minio_go_client() {
+  command -v go >/dev/null || { echo "go is needed to build test/s3api/minio-go-client: install Go (1.26 or newer) first" >&2; return 1; }
+  local src; src="$(cd "$(dirname "$0")/.." && pwd)/test/s3api/minio-go-client"
+  local bin="$TOOLS/bin/minio-go-client"
+  if [ -x "$bin" ] && [ -z "$(find "$src" -newer "$bin" -type f)" ]; then echo "[install] minio-go-client: already there"; return; fi
+  (cd "$src" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -o "$bin.new" .) || return 1
+  mv "$bin.new" "$bin"
+  echo "[install] minio-go-client: built"
+}
+install_s3clients() {
+  local rc=0
+  step s3-venv install_s3_venv || rc=1
+  step minio-go-client install_minio_go_client || rc=1
+  return $rc
+}
+
 install_cluster() {
   command -v go >/dev/null || { echo "go is needed to build the Pulumi CLI and Kubernetes for the cluster suite: install Go (1.26 or newer) first" >&2; return 1; }
   # From the project root: the provider versions come from ./package-lock.json.
@@ -156,9 +191,10 @@ case $what in
   apt) step apt install_apt || rc=1 ;;
   go) install_go || rc=1 ;;
   storage) install_storage || rc=1 ;;
+  s3clients) install_s3clients || rc=1 ;;
   cluster) step cluster install_cluster || rc=1 ;;
-  all) step node24 install_node || rc=1; step apt install_apt || rc=1; install_go || rc=1; install_storage || rc=1; step cluster install_cluster || rc=1 ;;
-  *) echo "usage: $0 [node|apt|go|storage|cluster|all]" >&2; exit 2 ;;
+  all) step node24 install_node || rc=1; step apt install_apt || rc=1; install_go || rc=1; install_storage || rc=1; install_s3clients || rc=1; step cluster install_cluster || rc=1 ;;
+  *) echo "usage: $0 [node|apt|go|storage|s3clients|cluster|all]" >&2; exit 2 ;;
 esac
 echo "[install] total: $((SECONDS - t_all))s$([ $rc -eq 0 ] || echo ', with failures (see above)')"
 exit $rc
