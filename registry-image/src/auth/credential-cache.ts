@@ -3,18 +3,30 @@
  * design) runs once per user, password and file version instead of once per request: a
  * `helm push` sends the same Basic header on every one of its requests.
  *
- * The key is an HMAC, under a key made fresh for each process, of the file version, the user
- * and the password: nothing in memory can be turned back into a password faster than bcrypt
- * would allow, and a new file version (a rotated password) never hits an old entry. The
+ * The key is a salted digest (SecretKeyer, below) of the file version, the user and the
+ * password: nothing in memory can be turned back into a password faster than bcrypt would allow, and a new file version (a rotated password) never hits an old entry. The
  * store also clears the cache when the file changes. Entries expire after `ttlMs`; the cache
  * holds at most `maxEntries` (oldest dropped first). Concurrent checks of the same key share
  * one bcrypt run.
  */
-import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
+
+/**
+ * Keys for remembering checked secrets: SHA-256 of the parts under a salt made fresh for each
+ * process (each part length-prefixed, so no two lists of parts share a key). Without the salt,
+ * which never leaves memory, a key is no shortcut to the password. One-shot `hash` costs about
+ * 2 µs; createHmac, which this replaced, about 15 µs on every request of a push.
+ */
+export class SecretKeyer {
+  private readonly salt = randomBytes(32).toString('base64');
+
+  of(...parts: string[]): string {
+    return hash('sha256', `${this.salt}${parts.map((p) => `\0${p.length}:${p}`).join('')}`, 'base64');
+  }
+}
 
 export class CredentialCache {
-  // A KeyObject made once: createHmac with raw bytes re-imports the key on every call (~25 µs).
-  private readonly secret = createSecretKey(randomBytes(32));
+  private readonly keyer = new SecretKeyer();
   private readonly entries = new Map<string, { ok: boolean; expires: number }>();
   private readonly inFlight = new Map<string, Promise<boolean>>();
 
@@ -25,7 +37,7 @@ export class CredentialCache {
   ) {}
 
   key(version: number, user: string, password: string): string {
-    return createHmac('sha256', this.secret).update(`${version}\0${user}\0${password}`).digest('base64');
+    return this.keyer.of(String(version), user, password);
   }
 
   /** The remembered answer, or runs `check` (once, however many callers ask at the same time). */

@@ -37,7 +37,7 @@ const KNOWN_SCHEMES: ReadonlySet<string> = new Set([
 const MAX_CREDENTIALS_LENGTH = 16 * 1024;
 
 export function presentedCredentials(req: IncomingMessage): Presented {
-  const all = req.headersDistinct?.authorization ?? (req.headers.authorization ? [req.headers.authorization] : []);
+  const all = authorizationHeaders(req);
   if (all.length > 1) return { kind: 'invalid', reason: 'more than one Authorization header' };
   const header = all[0]?.trim();
   if (!header) return { kind: 'none' };
@@ -62,6 +62,19 @@ export function presentedCredentials(req: IncomingMessage): Presented {
   // Named only when it is a scheme people use: a header without one is often a bare password
   // or token (`curl -H "Authorization: $TOKEN"`), and the reason goes to the log and the body.
   return { kind: 'invalid', reason: KNOWN_SCHEMES.has(scheme) ? `unsupported authorization scheme ${JSON.stringify(scheme)}; send Basic or Bearer` : 'unsupported authorization scheme; send Basic or Bearer' };
+}
+
+/**
+ * Every Authorization header as sent. Read from rawHeaders: `req.headersDistinct` would build an
+ * object of all the request's headers on each request.
+ */
+function authorizationHeaders(req: IncomingMessage): string[] {
+  const raw = req.rawHeaders;
+  const found: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (raw[i].length === 13 && raw[i].toLowerCase() === 'authorization') found.push(raw[i + 1]);
+  }
+  return found;
 }
 
 /** The client's address, for keying failed logins (never logged with a credential). */

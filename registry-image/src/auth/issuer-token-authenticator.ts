@@ -31,7 +31,7 @@
  * A verified token is remembered by its SHA-256 until it expires, so the signature of a token
  * sent on every request of a push is checked once; a new key forgets them all.
  */
-import { createHash, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { createPublicKey, hash, X509Certificate, type KeyObject } from 'node:crypto';
 import { decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import type { BearerConfig } from '../config/auth-types';
 import type { Logger } from '../log';
@@ -195,7 +195,7 @@ export class IssuerTokenAuthenticator implements TokenAuthenticator {
   async verify(token: string): Promise<TokenPrincipal> {
     const key = this.current;
     if (!key) throw new AuthUnavailable(`tokens from the issuer cannot be checked: ${this.problem ?? 'no key'}`);
-    const id = createHash('sha256').update(token).digest('base64');
+    const id = hash('sha256', token, 'base64');
     let verified = this.verified.get(id);
     if (verified && this.now() >= verified.expMs + CLOCK_TOLERANCE_S * 1000) {
       this.verified.delete(id);

@@ -23,7 +23,7 @@
  * otherwise the service comes from the client's own Host header, and checking it would add
  * nothing but failures for clients that reach the registry by two names.
  */
-import { createHash, hash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { hash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import type { Grant } from './scope';
 import type { TokenKey } from './token-key';
@@ -85,8 +85,8 @@ function withLogin(payload: JWTPayload, login: LoginClaims): JWTPayload {
 }
 
 /** Digest of an htpasswd entry's hash, bound into refresh tokens. */
-export function passwordVersion(hash: string): string {
-  return createHash('sha256').update(`perch-refresh\0${hash}`).digest('base64url').slice(0, 22);
+export function passwordVersion(entry: string): string {
+  return hash('sha256', `perch-refresh\0${entry}`, 'base64url').slice(0, 22);
 }
 
 /** Does `pwv` (from a token) match the user's current htpasswd hash? Compared in constant time. */

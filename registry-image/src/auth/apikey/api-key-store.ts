@@ -12,7 +12,7 @@
  * - Revoking removes the key from memory before anything else: the next request with it is
  *   refused at once.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { hash, randomBytes, randomUUID } from 'node:crypto';
 import type { Logger } from '../../log';
 import { readApiKeyFile, writeApiKeyFile, type StoredApiKey } from './api-key-file';
 
@@ -29,7 +29,7 @@ export interface NewApiKey {
 }
 
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  return hash('sha256', key, 'hex');
 }
 
 export class ApiKeyStore {

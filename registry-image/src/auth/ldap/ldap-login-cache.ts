@@ -4,20 +4,20 @@
  * successes are kept: a wrong password is asked of the server every time, so a password fixed
  * in the directory works at once, and a failure can never be replayed from here.
  *
- * The key is an HMAC-SHA256 of user and password under a key made at start, never the
+ * The key is a salted digest of user and password (SecretKeyer, credential-cache.ts), never the
  * password: a memory dump holds no password, nor a plain hash to look up in a table. A
  * password changed in the directory, or a user removed from a group, takes effect when the
  * entry expires (at most cacheTTL later); that delay is the price of not binding per request.
  *
  * Bounded: past MAX_ENTRIES, expired entries go first, then the oldest.
  */
-import { createHmac, randomBytes } from 'node:crypto';
 import type { Principal } from '../authenticator';
+import { SecretKeyer } from '../credential-cache';
 
 const MAX_ENTRIES = 10_000;
 
 export class LdapLoginCache {
-  private readonly key = randomBytes(32);
+  private readonly keyer = new SecretKeyer();
   private readonly entries = new Map<string, { principal: Principal; expires: number }>();
 
   constructor(
@@ -26,7 +26,7 @@ export class LdapLoginCache {
   ) {}
 
   keyOf(user: string, password: string): string {
-    return createHmac('sha256', this.key).update(user).update('\0').update(password).digest('base64');
+    return this.keyer.of(user, password);
   }
 
   get(key: string): Principal | undefined {
