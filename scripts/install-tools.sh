@@ -16,7 +16,8 @@
 #   The S3 clients the SigV4 tests (test/s3api) drive: boto3 and awscli in the venv
 #   $PERCH_TOOLS/s3-venv, and minio-go-client (test/s3api/minio-go-client) in $PERCH_TOOLS/bin;
 #   rclone and s3cmd come from Debian with the apt step
-# Usage: scripts/install-tools.sh [node|apt|go|storage|s3clients|cluster|all]   (default all)
+#   Keycloak (Maven Central's keycloak-quarkus-dist) into $PERCH_TOOLS/keycloak-<version>
+# Usage: scripts/install-tools.sh [node|apt|go|storage|s3clients|keycloak|cluster|all]   (default all)
 set -euo pipefail
 TOOLS="${PERCH_TOOLS:-$HOME/.cache/perch-tools}"
 mkdir -p "$TOOLS/bin"
@@ -48,7 +49,7 @@ install_node() {
 }
 
 APT_PACKAGES=(skopeo docker-registry apache2-utils buildah containerd runc busybox-static chromium curl
-  jq openssl iproute2 iptables containernetworking-plugins slapd ldap-utils podman rclone s3cmd python3-venv)
+  jq openssl iproute2 iptables containernetworking-plugins slapd ldap-utils podman rclone s3cmd python3-venv unzip)
 install_apt() {
   local missing=() p
   for p in "${APT_PACKAGES[@]}"; do
@@ -177,6 +178,27 @@ install_s3clients() {
   return $rc
 }
 
+# Keycloak (test/auth/keycloak.test.ts): the Quarkus distribution from Maven Central, unpacked
+# into $PERCH_TOOLS/keycloak-<version>. It runs on Java 21 or newer (the newest JDK under
+# /usr/lib/jvm, or KEYCLOAK_JAVA_HOME); this step only checks that one is there.
+KEYCLOAK_VERSION=26.5.6
+install_keycloak() {
+  local dest="$TOOLS/keycloak-$KEYCLOAK_VERSION"
+  local java; java=$(ls -d "${KEYCLOAK_JAVA_HOME:-/nonexistent}" /usr/lib/jvm/*/ 2>/dev/null | while read -r d; do
+    v=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$d/release" 2>/dev/null); [ -n "$v" ] && [ "$v" -ge 21 ] && echo "$d"; done | head -n1)
+  [ -n "$java" ] || { echo "Keycloak needs Java 21 or newer: install a JDK under /usr/lib/jvm or set KEYCLOAK_JAVA_HOME" >&2; return 1; }
+  if [ -x "$dest/bin/kc.sh" ]; then echo "[install] keycloak: already there ($KEYCLOAK_VERSION, Java at $java)"; return; fi
+  command -v mvn >/dev/null || { echo "mvn is needed to fetch Keycloak (org.keycloak:keycloak-quarkus-dist) from Maven Central" >&2; return 1; }
+  command -v unzip >/dev/null || { echo "unzip is needed to unpack Keycloak (the apt step installs it)" >&2; return 1; }
+  local w; w=$(mktemp -d) || return 1
+  if ! mvn -q dependency:copy -Dartifact="org.keycloak:keycloak-quarkus-dist:$KEYCLOAK_VERSION:zip" -DoutputDirectory="$w" \
+    || ! unzip -q "$w/keycloak-quarkus-dist-$KEYCLOAK_VERSION.zip" -d "$w"; then
+    rm -rf "$w"; return 1
+  fi
+  rm -rf "$dest" && mv "$w/keycloak-$KEYCLOAK_VERSION" "$dest" && rm -rf "$w" || return 1
+  echo "[install] keycloak: $KEYCLOAK_VERSION (Java at $java)"
+}
+
 install_cluster() {
   command -v go >/dev/null || { echo "go is needed to build the Pulumi CLI and Kubernetes for the cluster suite: install Go (1.26 or newer) first" >&2; return 1; }
   # From the project root: the provider versions come from ./package-lock.json.
@@ -192,9 +214,10 @@ case $what in
   go) install_go || rc=1 ;;
   storage) install_storage || rc=1 ;;
   s3clients) install_s3clients || rc=1 ;;
+  keycloak) step keycloak install_keycloak || rc=1 ;;
   cluster) step cluster install_cluster || rc=1 ;;
-  all) step node24 install_node || rc=1; step apt install_apt || rc=1; install_go || rc=1; install_storage || rc=1; install_s3clients || rc=1; step cluster install_cluster || rc=1 ;;
-  *) echo "usage: $0 [node|apt|go|storage|s3clients|cluster|all]" >&2; exit 2 ;;
+  all) step node24 install_node || rc=1; step apt install_apt || rc=1; install_go || rc=1; install_storage || rc=1; install_s3clients || rc=1; step keycloak install_keycloak || rc=1; step cluster install_cluster || rc=1 ;;
+  *) echo "usage: $0 [node|apt|go|storage|s3clients|keycloak|cluster|all]" >&2; exit 2 ;;
 esac
 echo "[install] total: $((SECONDS - t_all))s$([ $rc -eq 0 ] || echo ', with failures (see above)')"
 exit $rc

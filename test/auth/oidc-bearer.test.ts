@@ -32,7 +32,8 @@
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { makeClientHome, type ClientHome } from '../helpers/client-home';
+import { makeChart } from '../helpers/chart-dir';
+import { homeWithRegistryToken, makeClientHome, type ClientHome } from '../helpers/client-home';
 import { startOidcProvider, type RunningOidcProvider } from '../helpers/oidc-provider';
 import { writeSingleImageLayout } from '../helpers/oci-layout';
 import { freePort } from '../helpers/ports';
@@ -46,25 +47,10 @@ const FIXTURE = join(__dirname, '..', 'fixtures', 'zot-configs', 'config-bearer-
 /** Every token the tests handed out: none may appear in perch's log. */
 const SENT = new Set<string>();
 
-/** A client home whose docker and helm registry configs carry `token` as the registry token for `host`. */
+/** A client home with `token` as the registry token for `host` (client-home.ts). */
 function homeWithToken(host: string, token: string, prefix: string): ClientHome {
   SENT.add(token);
-  const home = makeClientHome(prefix);
-  const auths = JSON.stringify({ auths: { [host]: { registrytoken: token } } });
-  writeFileSync(join(home.env.DOCKER_CONFIG!, 'config.json'), auths);
-  const helmRegistry = join(home.env.XDG_CONFIG_HOME!, 'helm', 'registry');
-  mkdirSync(helmRegistry, { recursive: true });
-  writeFileSync(join(helmRegistry, 'config.json'), auths);
-  return home;
-}
-
-function makeChart(dir: string, name: string): string {
-  const chart = join(dir, name);
-  mkdirSync(join(chart, 'templates'), { recursive: true });
-  writeFileSync(join(chart, 'Chart.yaml'), `apiVersion: v2\nname: ${name}\nversion: 0.1.0\ndescription: oidc test chart\ntype: application\n`);
-  writeFileSync(join(chart, 'values.yaml'), 'message: hello\n');
-  writeFileSync(join(chart, 'templates', 'cm.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\n');
-  return chart;
+  return homeWithRegistryToken(host, token, prefix);
 }
 
 async function get(url: string, token: string, method = 'GET'): Promise<{ status: number; challenge: string | null; body: string }> {

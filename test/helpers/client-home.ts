@@ -53,3 +53,19 @@ export function makeClientHome(prefix = 'perch-client-'): ClientHome {
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
+
+/**
+ * A client home whose docker and helm registry configs hold `token` as the registry token for
+ * `host` (`auths.<host>.registrytoken`): how a token from an OpenID provider reaches clients
+ * that did not fetch it. crane sends it as the Bearer token under either challenge; oras and
+ * helm (oras-go) use it when the registry challenges with Bearer.
+ */
+export function homeWithRegistryToken(host: string, token: string, prefix = 'perch-token-client-'): ClientHome {
+  const home = makeClientHome(prefix);
+  const auths = JSON.stringify({ auths: { [host]: { registrytoken: token } } });
+  writeFileSync(join(home.env.DOCKER_CONFIG!, 'config.json'), auths);
+  const helmRegistry = join(home.env.XDG_CONFIG_HOME!, 'helm', 'registry');
+  mkdirSync(helmRegistry, { recursive: true });
+  writeFileSync(join(helmRegistry, 'config.json'), auths);
+  return home;
+}
