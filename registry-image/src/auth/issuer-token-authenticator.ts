@@ -28,10 +28,10 @@
  * so it comes after the methods that can tell their own tokens apart (perch's own, OIDC
  * issuers), and it answers TokenInvalid (401 invalid_token), never undefined.
  *
- * A verified token is remembered by its SHA-256 until it expires, so the signature of a token
+ * A verified token is remembered (verified-tokens.ts) until it expires, so the signature of a token
  * sent on every request of a push is checked once; a new key forgets them all.
  */
-import { createPublicKey, hash, X509Certificate, type KeyObject } from 'node:crypto';
+import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import type { BearerConfig } from '../config/auth-types';
 import type { Logger } from '../log';
@@ -39,9 +39,9 @@ import { AuthUnavailable, type TokenAuthenticator, type TokenPrincipal } from '.
 import { PolledFile } from './polled-file';
 import type { Grant } from './scope';
 import { isGrantList, TokenInvalid } from './tokens';
+import { VerifiedTokens } from './verified-tokens';
 
 const CLOCK_TOLERANCE_S = 10;
-const VERIFIED_CACHE_MAX = 10_000;
 const REFRESH_TYP = 'refresh+jwt';
 
 export interface IssuerKey {
@@ -144,7 +144,7 @@ export class IssuerTokenAuthenticator implements TokenAuthenticator {
   private current: IssuerKey | undefined;
   private problem: string | undefined = 'the issuer key has not been read yet';
   private readonly file: PolledFile;
-  private readonly verified = new Map<string, Verified>();
+  private readonly verified: VerifiedTokens<Verified>;
   private readonly now: () => number;
   private readonly audience: string | undefined;
 
@@ -155,6 +155,7 @@ export class IssuerTokenAuthenticator implements TokenAuthenticator {
   ) {
     if (!config.cert) throw new Error('http.auth.bearer.cert is not set: there is no issuer key to check tokens with');
     this.now = options.now ?? Date.now;
+    this.verified = new VerifiedTokens(this.now, CLOCK_TOLERANCE_S * 1000, () => new TokenInvalid('expired'));
     this.audience = config.service === '' ? undefined : config.service;
     const path = config.cert;
     this.file = new PolledFile(path, options.pollIntervalMs, {
@@ -195,15 +196,10 @@ export class IssuerTokenAuthenticator implements TokenAuthenticator {
   async verify(token: string): Promise<TokenPrincipal> {
     const key = this.current;
     if (!key) throw new AuthUnavailable(`tokens from the issuer cannot be checked: ${this.problem ?? 'no key'}`);
-    const id = hash('sha256', token, 'base64');
-    let verified = this.verified.get(id);
-    if (verified && this.now() >= verified.expMs + CLOCK_TOLERANCE_S * 1000) {
-      this.verified.delete(id);
-      throw new TokenInvalid('expired');
-    }
+    let verified = this.verified.get(token);
     if (!verified) {
       verified = await this.check(token, key);
-      if (this.current === key) this.remember(id, verified);
+      if (this.current === key) this.verified.remember(token, verified, verified.expMs);
     }
     const nowS = this.now() / 1000;
     // zot's per-entry exp: an entry counts only until its own expiry.
@@ -212,14 +208,6 @@ export class IssuerTokenAuthenticator implements TokenAuthenticator {
       .map((g) => ({ type: g.type, name: g.name, actions: [...g.actions] }));
     // As in zot, the issuer's grants decide alone: it applied its own policy when it issued them.
     return { username: verified.sub === '' ? null : verified.sub, groups: [], method: this.method, access, grantsDecide: true };
-  }
-
-  private remember(id: string, verified: Verified): void {
-    if (this.verified.size >= VERIFIED_CACHE_MAX) {
-      const oldest = this.verified.keys().next().value;
-      if (oldest !== undefined) this.verified.delete(oldest);
-    }
-    this.verified.set(id, verified);
   }
 
   private async check(token: string, key: IssuerKey): Promise<Verified> {

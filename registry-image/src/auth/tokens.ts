@@ -13,7 +13,7 @@
  * tokens from before it existed) and `grp` the groups that method reported (LDAP, OpenID), so a
  * token keeps the groups its login had until it expires.
  *
- * A verified access token is remembered (by its SHA-256) until it expires, so a client
+ * A verified access token is remembered (verified-tokens.ts) until it expires, so a client
  * sending the same token on every request of a push pays for the signature check once; the
  * expiry is still checked on every use, and a new key empties the memory.
  *
@@ -27,12 +27,12 @@ import { hash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import type { Grant } from './scope';
 import type { TokenKey } from './token-key';
+import { VerifiedTokens } from './verified-tokens';
 
 export const ISSUER = 'perch';
 const ACCESS_TYP = 'JWT';
 const REFRESH_TYP = 'refresh+jwt';
 const CLOCK_TOLERANCE_S = 10;
-const VERIFIED_CACHE_MAX = 10_000;
 
 export interface IssuedToken {
   token: string;
@@ -114,7 +114,7 @@ export function isGrantList(value: unknown): value is Grant[] {
 }
 
 export class TokenSigner {
-  private readonly verified = new Map<string, { result: VerifiedAccess; expMs: number }>();
+  private readonly verified: VerifiedTokens<VerifiedAccess>;
   private verifiedWith: TokenKey | undefined;
 
   constructor(
@@ -122,7 +122,9 @@ export class TokenSigner {
     private readonly now: () => number,
     /** When set (http.externalUrl), tokens must be for this service. */
     private readonly fixedAudience?: string,
-  ) {}
+  ) {
+    this.verified = new VerifiedTokens(now, CLOCK_TOLERANCE_S * 1000, () => new TokenInvalid('ERR_JWT_EXPIRED'));
+  }
 
   private requireKey(): TokenKey {
     const key = this.key();
@@ -178,21 +180,12 @@ export class TokenSigner {
       this.verified.clear();
       this.verifiedWith = key;
     }
-    const id = hash('sha256', token, 'base64');
-    const hit = this.verified.get(id);
-    if (hit) {
-      if (this.now() < hit.expMs + CLOCK_TOLERANCE_S * 1000) return hit.result;
-      this.verified.delete(id);
-      throw new TokenInvalid('ERR_JWT_EXPIRED');
-    }
+    const hit = this.verified.get(token);
+    if (hit) return hit;
     const payload = await this.verify(token, ACCESS_TYP);
     if (!isGrantList(payload.access)) throw new TokenInvalid('ERR_ACCESS_CLAIM_INVALID');
     const result: VerifiedAccess = { sub: payload.sub ?? '', access: payload.access, ...loginClaims(payload) };
-    if (this.verified.size >= VERIFIED_CACHE_MAX) {
-      const oldest = this.verified.keys().next().value;
-      if (oldest !== undefined) this.verified.delete(oldest);
-    }
-    this.verified.set(id, { result, expMs: (payload.exp ?? 0) * 1000 });
+    this.verified.remember(token, result, (payload.exp ?? 0) * 1000);
     return result;
   }
 

@@ -5,8 +5,8 @@
  * `http.auth.bearer.oidc` (method "bearer-oidc": Kubernetes service-account tokens, CI tokens).
  *
  * verify(token):
- *   1. A verified token seen before (by SHA-256) is answered from memory until its `exp`, so a
- *      push of many requests checks the signature once; expiry is checked on every use.
+ *   1. A verified token seen before is answered from memory until its `exp` (verified-tokens.ts),
+ *      so a push of many requests checks the signature once; expiry is checked on every use.
  *   2. Reads the token's unverified `iss`. A token that is not a JWT, or whose issuer no source
  *      names, is another method's: undefined, and the chain asks the next one.
  *   3. Otherwise, for each source with that issuer (a provider and a bearer.oidc entry may share
@@ -26,7 +26,6 @@
  * mapper; give the provider `audiences` (perch's key) or add the mapper so `aud` holds the
  * client id, the default audience.
  */
-import { hash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { errors, jwtVerify, type JWTPayload } from 'jose';
 import type { AuthConfig } from '../../config/auth-types';
@@ -34,11 +33,11 @@ import type { Logger } from '../../log';
 import { AuthUnavailable, type TokenAuthenticator, type TokenPrincipal } from '../authenticator';
 import { unverifiedIssuer } from '../token-issuer';
 import { TokenInvalid } from '../tokens';
+import { VerifiedTokens } from '../verified-tokens';
 import { claimNamed, evaluateGroups, evaluateString, parseClaimExpression, type ClaimExpression } from './claim-expression';
 import { IssuerKeys, IssuerUnreachable } from './issuer-keys';
 
 const CLOCK_TOLERANCE_S = 10;
-const VERIFIED_CACHE_MAX = 10_000;
 /** RFC 7518 §3.1 asymmetric signatures, plus EdDSA (RFC 8037). */
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
 /** `typ` values of tokens meant for resource servers (RFC 9068 access tokens, plain JWTs). */
@@ -126,16 +125,10 @@ export function createOidcTokenAuthenticator(auth: AuthConfig | undefined, log: 
   return authenticator;
 }
 
-interface Cached {
-  principal: TokenPrincipal;
-  expMs: number;
-  issuer: string;
-}
-
 export class OidcTokenAuthenticator implements TokenAuthenticator {
   readonly method = 'oidc';
   private readonly keys = new Map<string, IssuerKeys>();
-  private readonly verified = new Map<string, Cached>();
+  private readonly verified: VerifiedTokens<{ principal: TokenPrincipal; issuer: string }>;
   private readonly now: () => number;
 
   constructor(
@@ -144,6 +137,7 @@ export class OidcTokenAuthenticator implements TokenAuthenticator {
     options: OidcTokenOptions = {},
   ) {
     this.now = options.now ?? Date.now;
+    this.verified = new VerifiedTokens(this.now, CLOCK_TOLERANCE_S * 1000, (hit) => new TokenInvalid(`ERR_JWT_EXPIRED: the token from ${hit.issuer} has expired`));
     for (const source of sources) {
       // One key set per issuer (and CA): a provider and a bearer.oidc entry on the same Keycloak share it.
       const id = `${trimSlash(source.issuer)}\0${source.ca ?? ''}`;
@@ -168,14 +162,9 @@ export class OidcTokenAuthenticator implements TokenAuthenticator {
   }
 
   async verify(token: string): Promise<TokenPrincipal | undefined> {
-    // A token seen before costs one hash: no decoding, no signature (a push sends it on every request).
-    const id = hash('sha256', token, 'base64');
-    const hit = this.verified.get(id);
-    if (hit) {
-      if (this.now() < hit.expMs + CLOCK_TOLERANCE_S * 1000) return hit.principal;
-      this.verified.delete(id);
-      throw new TokenInvalid(`ERR_JWT_EXPIRED: the token from ${hit.issuer} has expired`);
-    }
+    // A token seen before costs a map lookup: no decoding, no signature (a push sends it on every request).
+    const hit = this.verified.get(token);
+    if (hit) return hit.principal;
     const iss = unverifiedIssuer(token);
     if (typeof iss !== 'string') return undefined;
     const issuer = trimSlash(iss);
@@ -189,7 +178,7 @@ export class OidcTokenAuthenticator implements TokenAuthenticator {
         reasons.push(candidates.length > 1 ? `${source.name}: ${result.reason}` : result.reason);
         continue;
       }
-      this.remember(id, { principal: result.principal, expMs: result.expMs, issuer });
+      this.verified.remember(token, { principal: result.principal, issuer }, result.expMs);
       return result.principal;
     }
     throw new TokenInvalid(reasons.join('; '));
@@ -228,19 +217,6 @@ export class OidcTokenAuthenticator implements TokenAuthenticator {
     }
     if (username === '') return { reason: `claim mapping of ${source.name}: ${source.username.text} is empty` };
     return { principal: { username, groups, method: source.method }, expMs: (payload.exp ?? 0) * 1000 };
-  }
-
-  private remember(id: string, entry: Cached): void {
-    if (this.verified.size >= VERIFIED_CACHE_MAX) {
-      // Drop expired entries first; if none, the oldest.
-      const now = this.now();
-      for (const [k, v] of this.verified) if (v.expMs + CLOCK_TOLERANCE_S * 1000 <= now) this.verified.delete(k);
-      if (this.verified.size >= VERIFIED_CACHE_MAX) {
-        const oldest = this.verified.keys().next().value;
-        if (oldest !== undefined) this.verified.delete(oldest);
-      }
-    }
-    this.verified.set(id, entry);
   }
 }
 
