@@ -30,6 +30,7 @@ import type { PasswordAuthenticator } from './authenticator';
 import { HtpasswdAuthenticator } from './htpasswd-authenticator';
 import { HtpasswdRefused, HtpasswdStore } from './htpasswd-store';
 import { openApiKeys } from './apikey';
+import { OpenIdIssuers } from './oidc/issuer-discovery';
 import { openIdRoutes } from './oidc/login-flow';
 import { createOidcTokenAuthenticator } from './oidc/oidc-token-authenticator';
 import { createSessions, SessionAuthenticator } from './session';
@@ -85,15 +86,17 @@ export async function createAuth(config: PerchConfig, log: Logger, options: Auth
   const apiKeys = await starting('API keys', () => openApiKeys(config, log, now));
   if (apiKeys.authenticator) passwords.unshift(apiKeys.authenticator);
   parts.routes.push(...apiKeys.routes);
+  // One discovery per OpenID issuer, for UI sign-in and bearer tokens alike.
+  const issuers = new OpenIdIssuers(log);
   if (auth.openid) {
     const sessions = await starting('UI sessions', async () => createSessions(config, log));
     parts.requestMethods.push(new SessionAuthenticator(sessions));
-    parts.routes.push(...openIdRoutes(config, log, sessions));
+    parts.routes.push(...openIdRoutes(config, log, sessions, issuers));
   }
   if (passwords.length > 0) parts.login = new Login(passwords, new LoginThrottle(auth.failDelay * 1000, now), log);
   if (parts.login) await startTokenService(config, log, parts, parts.login, { pollIntervalMs, now });
   // OpenID providers' and workload issuers' tokens: before the external issuer, which takes every token left.
-  const oidc = await starting('OpenID bearer tokens', async () => createOidcTokenAuthenticator(auth, log, { now }));
+  const oidc = await starting('OpenID bearer tokens', async () => createOidcTokenAuthenticator(auth, log, { now, issuers }));
   if (oidc) parts.tokenMethods.push(oidc);
   if (auth.bearer && !/^https?:\/\//i.test(auth.bearer.realm)) {
     // crane, docker and oras parse the challenge's realm as a URL before they send a token they hold.

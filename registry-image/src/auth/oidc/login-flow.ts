@@ -8,7 +8,7 @@
  *
  * 1. login: a fresh state, nonce and PKCE verifier go into a signed short-lived cookie
  *    (login-state.ts); the browser goes to the provider's authorization_endpoint (found by
- *    discovery, login-discovery.ts) with the state, the nonce and the verifier's S256 hash.
+ *    discovery, issuer-discovery.ts) with the state, the nonce and the verifier's S256 hash.
  * 2. callback: the state must match a sign-in cookie of this browser and provider, else the
  *    sign-in stops (a callback this browser did not start is a login-CSRF attempt); an error
  *    from the provider (error=access_denied) ends on a page that says so; the code is
@@ -28,7 +28,7 @@ import type { Logger } from '../../log';
 import { anotherSite } from '../cross-site';
 import type { Sessions } from '../session/sessions';
 import { callbackTarget, registryOrigin } from './login-callback-target';
-import { ProviderDiscovery, ProviderUnavailable } from './login-discovery';
+import { IssuerUnreachable, type OpenIdIssuers } from './issuer-discovery';
 import { problemPage, redirect } from './login-pages';
 import { CALLBACK_BASE_PATH, clearStateCookie, newSignIn, pkceChallenge, readSignIn, stateCookie } from './login-state';
 import { exchangeCode, mapClaims, SignInRefused, userinfo, verifyIdToken } from './login-token';
@@ -36,9 +36,10 @@ import { exchangeCode, mapClaims, SignInRefused, userinfo, verifyIdToken } from 
 export const LOGIN_PATH = '/zot/auth/login';
 export const LOGOUT_PATH = '/zot/auth/logout';
 
-export function openIdRoutes(config: PerchConfig, log: Logger, sessions: Sessions): Route[] {
+/** `issuers`: shared with the bearer-token method (auth/index.ts), so each provider is discovered once. */
+export function openIdRoutes(config: PerchConfig, log: Logger, sessions: Sessions, issuers: OpenIdIssuers): Route[] {
   const providers = config.http.auth?.openid?.providers ?? {};
-  const discovery = new Map(Object.values(providers).map((p) => [p.id, new ProviderDiscovery(p, log)]));
+  const discovery = new Map(Object.values(providers).map((provider) => [provider.id, { provider, issuer: issuers.get(provider.issuer) }]));
   const known = () => Object.keys(providers).join(', ') || 'none (http.auth.openid is not configured)';
 
   const login: Handler = async (ctx) => {
@@ -50,9 +51,9 @@ export function openIdRoutes(config: PerchConfig, log: Logger, sessions: Session
     }
     let endpoints;
     try {
-      endpoints = await found.endpoints();
+      endpoints = await found.issuer.endpoints();
     } catch (err) {
-      if (!(err instanceof ProviderUnavailable)) throw err;
+      if (!(err instanceof IssuerUnreachable)) throw err;
       problemPage(ctx.res, 503, `${found.provider.name} cannot be reached`, [err.message, 'Try again in a moment; if it persists, tell the registry\'s administrator.']);
       return;
     }
@@ -100,9 +101,9 @@ export function openIdRoutes(config: PerchConfig, log: Logger, sessions: Session
     }
     let principal;
     try {
-      const endpoints = await found.endpoints();
+      const endpoints = await found.issuer.endpoints();
       const tokens = await exchangeCode(found.provider, endpoints, code, signIn.redirectUri, signIn.verifier);
-      const claims: Record<string, unknown> = { ...(await verifyIdToken(found.provider, endpoints, tokens.idToken, signIn.nonce)) };
+      const claims: Record<string, unknown> = { ...(await verifyIdToken(found.provider, endpoints, await found.issuer.getKey(), tokens.idToken, signIn.nonce)) };
       let mapped = mapClaims(found.provider, claims);
       if (mapped.username === undefined && tokens.accessToken) {
         const more = await userinfo(endpoints, tokens.accessToken, claims.sub);
@@ -113,9 +114,9 @@ export function openIdRoutes(config: PerchConfig, log: Logger, sessions: Session
       }
       principal = { username: mapped.username, groups: mapped.groups, method: 'openid' };
     } catch (err) {
-      if (!(err instanceof SignInRefused) && !(err instanceof ProviderUnavailable)) throw err;
+      if (!(err instanceof SignInRefused) && !(err instanceof IssuerUnreachable)) throw err;
       log.warn('sign-in failed', { provider: id, problem: err.message });
-      problemPage(ctx.res, err instanceof ProviderUnavailable ? 503 : 502, 'Sign-in failed', [err.message], clear);
+      problemPage(ctx.res, err instanceof IssuerUnreachable ? 503 : 502, 'Sign-in failed', [err.message], clear);
       return;
     }
     log.info('signed in', { provider: id, user: principal.username, groups: principal.groups.length });

@@ -13,9 +13,12 @@
  * and "groups"), read from the ID token, or from the userinfo endpoint when the ID token lacks
  * the user name claim (providers that put email only there).
  */
-import { errors, jwtVerify, type JWTPayload } from 'jose';
+import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { OpenIdProviderConfig } from '../../config/auth-types';
-import { PROVIDER_TIMEOUT_MS, type ProviderEndpoints } from './login-discovery';
+import type { ProviderEndpoints } from './issuer-discovery';
+
+/** The token and userinfo requests' time limit. */
+const PROVIDER_TIMEOUT_MS = 10_000;
 
 /** Something the provider answered that perch cannot accept; `message` is for the user's page and the log (no secrets). */
 export class SignInRefused extends Error {
@@ -60,10 +63,11 @@ export async function exchangeCode(provider: OpenIdProviderConfig, endpoints: Pr
   return { idToken: body.id_token, ...(typeof body.access_token === 'string' ? { accessToken: body.access_token } : {}) };
 }
 
-export async function verifyIdToken(provider: OpenIdProviderConfig, endpoints: ProviderEndpoints, idToken: string, nonce: string): Promise<JWTPayload> {
+/** `keys`: the issuer's key resolver (issuer-discovery.ts), which looks again when the provider has just rotated. */
+export async function verifyIdToken(provider: OpenIdProviderConfig, endpoints: ProviderEndpoints, keys: JWTVerifyGetKey, idToken: string, nonce: string): Promise<JWTPayload> {
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(idToken, endpoints.jwks, { issuer: endpoints.issuer, audience: provider.clientId, algorithms: ASYMMETRIC, requiredClaims: ['exp', 'iat', 'sub'] }));
+    ({ payload } = await jwtVerify(idToken, keys, { issuer: endpoints.issuer, audience: provider.clientId, algorithms: ASYMMETRIC, requiredClaims: ['exp', 'iat', 'sub'] }));
   } catch (err) {
     const reason = err instanceof errors.JOSEError ? `${err.code}: ${err.message}` : (err as Error).message;
     throw new SignInRefused(`the ID token was refused (${reason})`);

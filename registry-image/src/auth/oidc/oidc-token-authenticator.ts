@@ -10,7 +10,7 @@
  *   2. Reads the token's unverified `iss`. A token that is not a JWT, or whose issuer no source
  *      names, is another method's: undefined, and the chain asks the next one.
  *   3. Otherwise, for each source with that issuer (a provider and a bearer.oidc entry may share
- *      one): the signature with the issuer's published keys (issuer-keys.ts), only asymmetric
+ *      one): the signature with the issuer's published keys (issuer-discovery.ts), only asymmetric
  *      algorithms (never `none`, never HS* with a public key), the issuer, the audience (any
  *      of the source's), exp/nbf/iat with CLOCK_TOLERANCE_S of leeway, and a `typ` that is a
  *      plain or access-token JWT (not a logout token or other special-purpose JWT).
@@ -35,7 +35,7 @@ import { unverifiedIssuer } from '../token-issuer';
 import { TokenInvalid } from '../tokens';
 import { VerifiedTokens } from '../verified-tokens';
 import { claimNamed, evaluateGroups, evaluateString, parseClaimExpression, type ClaimExpression } from './claim-expression';
-import { IssuerKeys, IssuerUnreachable } from './issuer-keys';
+import { IssuerUnreachable, OpenIdIssuer, OpenIdIssuers } from './issuer-discovery';
 
 const CLOCK_TOLERANCE_S = 10;
 /** RFC 7518 §3.1 asymmetric signatures, plus EdDSA (RFC 8037). */
@@ -59,7 +59,9 @@ export interface OidcTokenSource {
 
 export interface OidcTokenOptions {
   now?: () => number;
-  /** Test hooks passed to IssuerKeys. */
+  /** The issuers, shared with UI sign-in (auth/index.ts); by default its own. */
+  issuers?: OpenIdIssuers;
+  /** Test hooks for an own OpenIdIssuers. */
   retryMs?: number;
   cooldownMs?: number;
 }
@@ -127,7 +129,7 @@ export function createOidcTokenAuthenticator(auth: AuthConfig | undefined, log: 
 
 export class OidcTokenAuthenticator implements TokenAuthenticator {
   readonly method = 'oidc';
-  private readonly keys = new Map<string, IssuerKeys>();
+  private readonly keys = new Map<OidcTokenSource, OpenIdIssuer>();
   private readonly verified: VerifiedTokens<{ principal: TokenPrincipal; issuer: string }>;
   private readonly now: () => number;
 
@@ -138,12 +140,10 @@ export class OidcTokenAuthenticator implements TokenAuthenticator {
   ) {
     this.now = options.now ?? Date.now;
     this.verified = new VerifiedTokens(this.now, CLOCK_TOLERANCE_S * 1000, (hit) => new TokenInvalid(`ERR_JWT_EXPIRED: the token from ${hit.issuer} has expired`));
+    const issuers = options.issuers ?? new OpenIdIssuers(log, { retryMs: options.retryMs, cooldownMs: options.cooldownMs });
     for (const source of sources) {
       // One key set per issuer (and CA): a provider and a bearer.oidc entry on the same Keycloak share it.
-      const id = `${trimSlash(source.issuer)}\0${source.ca ?? ''}`;
-      if (!this.keys.has(id)) {
-        this.keys.set(id, new IssuerKeys(source.issuer, log, { ca: source.ca, skipIssuerVerification: source.skipIssuerVerification, retryMs: options.retryMs, cooldownMs: options.cooldownMs }));
-      }
+      this.keys.set(source, issuers.get(source.issuer, { ca: source.ca, skipIssuerVerification: source.skipIssuerVerification }));
       if (source.skipIssuerVerification) log.warn('OpenID issuer verification is skipped: use only for tests', { source: source.name, issuer: source.issuer });
       const url = new URL(source.issuer);
       if (url.protocol === 'http:' && !['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)) {
@@ -154,11 +154,11 @@ export class OidcTokenAuthenticator implements TokenAuthenticator {
 
   /** Starts discovery of every issuer in the background (failures are logged and retried lazily). */
   start(): void {
-    for (const keys of this.keys.values()) keys.start();
+    for (const issuer of new Set(this.keys.values())) issuer.start();
   }
 
-  private keysFor(source: OidcTokenSource): IssuerKeys {
-    return this.keys.get(`${trimSlash(source.issuer)}\0${source.ca ?? ''}`)!;
+  private keysFor(source: OidcTokenSource): OpenIdIssuer {
+    return this.keys.get(source)!;
   }
 
   async verify(token: string): Promise<TokenPrincipal | undefined> {

@@ -1,6 +1,10 @@
 /**
- * An OpenID issuer's signing keys: discovery (`<issuer>/.well-known/openid-configuration`, its
- * `jwks_uri`), then the key set kept by jose's createRemoteJWKSet.
+ * What perch knows of an OpenID issuer, from its discovery document
+ * (`<issuer>/.well-known/openid-configuration`, OpenID Connect Discovery 1.0 §4): its signing
+ * keys (`jwks_uri`, kept by jose's createRemoteJWKSet), for bearer tokens
+ * (oidc-token-authenticator.ts) and the ID tokens of UI sign-in; and its authorization, token
+ * and userinfo endpoints, for UI sign-in (login-flow.ts). One OpenIdIssuer per issuer (and CA),
+ * shared by both through OpenIdIssuers, so a provider used for both is discovered once.
  *
  * Decisions:
  * - Discovery is lazy and never stops the registry: start() tries once in the background and
@@ -26,7 +30,7 @@ import { createRemoteJWKSet, customFetch, errors, type JWTVerifyGetKey } from 'j
 import type { Logger } from '../../log';
 
 const RETRY_MS = 2_000;
-const TIMEOUT_MS = 5_000;
+export const ISSUER_TIMEOUT_MS = 5_000;
 const COOLDOWN_MS = 5_000;
 const CACHE_MAX_AGE_MS = 10 * 60_000;
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -34,12 +38,12 @@ const MAX_BODY_BYTES = 1024 * 1024;
 /** The issuer (or its key set) cannot be fetched now; the token can be neither accepted nor refused. */
 export class IssuerUnreachable extends Error {
   constructor(readonly issuer: string, readonly problem: string) {
-    super(`the OpenID issuer ${issuer} cannot be reached to check the token: ${problem}; perch retries on the next request`);
+    super(`the OpenID issuer ${issuer} cannot be reached: ${problem}; perch retries on the next request`);
     this.name = 'IssuerUnreachable';
   }
 }
 
-export interface IssuerKeysOptions {
+export interface IssuerOptions {
   /** PEM of the CA(s) to trust for the issuer's HTTPS instead of the system's. */
   ca?: string;
   /** Accept a discovery document whose issuer differs from the configured one (zot: skipIssuerVerification). */
@@ -49,9 +53,21 @@ export interface IssuerKeysOptions {
   cooldownMs?: number;
 }
 
+/** Where UI sign-in sends the browser and exchanges the code (present when the document names them). */
+export interface ProviderEndpoints {
+  /** The issuer exactly as the discovery document spells it. */
+  issuer: string;
+  authorization: string;
+  token: string;
+  userinfo?: string;
+}
+
 interface Discovered {
   issuer: string;
   jwks: ReturnType<typeof createRemoteJWKSet>;
+  authorization?: string;
+  token?: string;
+  userinfo?: string;
 }
 
 /** A GET with a time limit and a size limit, over node:http(s) so a CA can be given. */
@@ -61,7 +77,7 @@ export function fetchWithCa(ca: string | undefined) {
       const target = new URL(url);
       const requester = target.protocol === 'https:' ? httpsRequest : httpRequest;
       const headers = Object.fromEntries(new Headers(init?.headers ?? { accept: 'application/json' }).entries());
-      const req = requester(target, { method: 'GET', headers, ...(ca ? { ca } : {}), signal: init?.signal ?? AbortSignal.timeout(TIMEOUT_MS) }, (res) => {
+      const req = requester(target, { method: 'GET', headers, ...(ca ? { ca } : {}), signal: init?.signal ?? AbortSignal.timeout(ISSUER_TIMEOUT_MS) }, (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (c: Buffer) => {
@@ -83,7 +99,7 @@ export function fetchWithCa(ca: string | undefined) {
 
 function describe(err: unknown): string {
   const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (err instanceof errors.JWKSTimeout || e.code === 'ABORT_ERR' || (err as Error).name === 'TimeoutError') return `no answer within ${TIMEOUT_MS / 1000} s`;
+  if (err instanceof errors.JWKSTimeout || e.code === 'ABORT_ERR' || (err as Error).name === 'TimeoutError') return `no answer within ${ISSUER_TIMEOUT_MS / 1000} s`;
   const code = e.code ?? e.cause?.code;
   const message = e.message ?? e.cause?.message ?? String(err);
   if (!code || code === 'ERR_JOSE_GENERIC' || !/^[A-Z][A-Z0-9_]+$/.test(code)) return message;
@@ -96,7 +112,7 @@ function describe(err: unknown): string {
 
 const trimSlash = (s: string) => s.replace(/\/+$/, '');
 
-export class IssuerKeys {
+export class OpenIdIssuer {
   private discovered: Discovered | undefined;
   private pending: Promise<Discovered> | undefined;
   private failedAt = -Infinity;
@@ -109,7 +125,7 @@ export class IssuerKeys {
   constructor(
     readonly issuer: string,
     private readonly log: Logger,
-    private readonly options: IssuerKeysOptions = {},
+    private readonly options: IssuerOptions = {},
   ) {
     this.fetchImpl = fetchWithCa(options.ca);
     this.retryMs = options.retryMs ?? RETRY_MS;
@@ -124,6 +140,16 @@ export class IssuerKeys {
   /** The issuer exactly as its discovery document spells it (jose checks tokens' `iss` against it). */
   async expectedIssuer(): Promise<string> {
     return (await this.discover()).issuer;
+  }
+
+  /**
+   * The sign-in endpoints; IssuerUnreachable when the issuer cannot be reached or its document
+   * names no authorization_endpoint and token_endpoint (an issuer of workload tokens only).
+   */
+  async endpoints(): Promise<ProviderEndpoints> {
+    const d = await this.discover();
+    if (!d.authorization || !d.token) throw new IssuerUnreachable(this.issuer, 'its discovery document names no authorization_endpoint or token_endpoint, so browsers cannot sign in with it');
+    return { issuer: d.issuer, authorization: d.authorization, token: d.token, ...(d.userinfo ? { userinfo: d.userinfo } : {}) };
   }
 
   /** The key resolver for jwtVerify; throws IssuerUnreachable when the keys cannot be had. */
@@ -195,7 +221,7 @@ export class IssuerKeys {
     const url = `${trimSlash(this.issuer)}/.well-known/openid-configuration`;
     const res = await this.fetchImpl(url);
     if (res.status !== 200) throw new DiscoveryError(`${url} answered HTTP ${res.status}`);
-    let doc: { issuer?: unknown; jwks_uri?: unknown };
+    let doc: Record<string, unknown>;
     try {
       doc = (await res.json()) as typeof doc;
     } catch {
@@ -206,7 +232,7 @@ export class IssuerKeys {
       throw new DiscoveryError(`${url} names the issuer ${JSON.stringify(doc.issuer)}, not ${JSON.stringify(this.issuer)}; configure the issuer exactly as the provider spells it`);
     }
     const jwks = createRemoteJWKSet(new URL(doc.jwks_uri), {
-      timeoutDuration: TIMEOUT_MS,
+      timeoutDuration: ISSUER_TIMEOUT_MS,
       cooldownDuration: this.cooldownMs,
       cacheMaxAge: CACHE_MAX_AGE_MS,
       [customFetch]: this.fetchImpl,
@@ -214,7 +240,32 @@ export class IssuerKeys {
     // Fetch the keys now, so a broken jwks_uri shows at start rather than at the first push.
     await jwks.reload();
     this.log.info('OpenID issuer discovered', { issuer: this.issuer, jwks_uri: doc.jwks_uri, keys: jwks.jwks()?.keys.length ?? 0 });
-    return { issuer: doc.issuer, jwks };
+    const found: Discovered = { issuer: doc.issuer, jwks };
+    const endpoint = (key: string) => (typeof doc[key] === 'string' ? (doc[key] as string) : undefined);
+    found.authorization = endpoint('authorization_endpoint');
+    found.token = endpoint('token_endpoint');
+    found.userinfo = endpoint('userinfo_endpoint');
+    return found;
+  }
+}
+
+/** The issuers perch talks to, one OpenIdIssuer per issuer URL and CA. */
+export class OpenIdIssuers {
+  private readonly issuers = new Map<string, OpenIdIssuer>();
+
+  constructor(
+    private readonly log: Logger,
+    private readonly options: Pick<IssuerOptions, 'retryMs' | 'cooldownMs'> = {},
+  ) {}
+
+  get(issuer: string, options: Pick<IssuerOptions, 'ca' | 'skipIssuerVerification'> = {}): OpenIdIssuer {
+    const id = `${trimSlash(issuer)}\0${options.ca ?? ''}\0${options.skipIssuerVerification ? 'skip' : ''}`;
+    let found = this.issuers.get(id);
+    if (!found) {
+      found = new OpenIdIssuer(issuer, this.log, { ...this.options, ...options });
+      this.issuers.set(id, found);
+    }
+    return found;
   }
 }
 
