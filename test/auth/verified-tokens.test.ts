@@ -34,3 +34,17 @@ describe('VerifiedTokens', () => {
     expect(memo.size).toBe(0);
   });
 });
+
+describe('VerifiedTokens, tokens that share their last characters', () => {
+  it('never answers for a token it did not check, even when its tail matches a remembered one', () => {
+    const memo = new VerifiedTokens<string>(() => 0, 0, () => new Error('expired'));
+    const tail = 'x'.repeat(64);
+    memo.remember(`header.alice.${tail}`, 'alice', 1000);
+    expect(memo.get(`header.mallory.${tail}`)).toBeUndefined();
+    expect(memo.get(`header.alice.${tail}`)).toBe('alice');
+    // The second one, once checked, takes the slot; the first is then simply checked again.
+    memo.remember(`header.mallory.${tail}`, 'mallory', 1000);
+    expect(memo.get(`header.alice.${tail}`)).toBeUndefined();
+    expect(memo.get(`header.mallory.${tail}`)).toBe('mallory');
+  });
+});
