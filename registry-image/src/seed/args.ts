@@ -6,7 +6,7 @@
 import { formatDuration, parseGoDuration } from '../config/duration';
 import { chartId, SEED_CHARTS, SEED_NAMESPACE, type SeedChartRef } from './catalogue';
 import { SeedError } from './errors';
-import { parseRegistryEndpoint, type RegistryEndpoint } from './registry-endpoint';
+import { parseRegistryEndpoint, type RegistryEndpoint } from '../client/registry-endpoint';
 
 /** The environment variables seed reads credentials from (the seed Jobs set them from a Secret). */
 export const SEED_ENV = Object.freeze({ username: 'PERCH_SEED_USERNAME', password: 'PERCH_SEED_PASSWORD' } as const);

@@ -7,9 +7,9 @@
  * with the version resolved (an exact version resolves to itself).
  */
 import { createHash } from 'node:crypto';
-import { dependencyJsonShape, type ChartDependency } from './chart-metadata';
+import { dependencyJsonShape, type ChartDependency } from '../client/chart-metadata';
 import { rfc3339 } from './chart-time';
-import { goJson } from './go-json';
+import { goJson } from '../client/go-json';
 import { yamlScalar as scalar } from './yaml-scalar';
 
 export interface LockedDependency {

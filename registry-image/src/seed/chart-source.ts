@@ -7,7 +7,7 @@
  */
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compareBytes } from './go-json';
+import { compareBytes } from '../client/go-json';
 
 export interface ChartFile {
   /** Path relative to the chart folder, "/"-separated. */

@@ -8,7 +8,4 @@
  */
 export const CHART_TIME = new Date('2025-01-01T00:00:00Z');
 
-/** RFC 3339 in UTC without fractions, as Go's time.RFC3339 formats a whole-second UTC time. */
-export function rfc3339(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
+export { rfc3339 } from '../client/helm-chart';

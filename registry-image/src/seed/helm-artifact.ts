@@ -14,19 +14,14 @@
  * instant gives this very manifest.
  */
 import { createHash } from 'node:crypto';
-import { OCI_MANIFEST } from '../oci/media-types';
 import { SEED_NAMESPACE } from './catalogue';
-import { helmConfigJson, type ChartMetadata } from './chart-metadata';
-import { CHART_TIME, rfc3339 } from './chart-time';
-import { goJson, sortedMap } from './go-json';
+import { helmConfigJson, type ChartMetadata } from '../client/chart-metadata';
+import { CHART_TIME } from './chart-time';
+import { goJson } from '../client/go-json';
+import { HELM_CHART_MEDIA_TYPE, HELM_CONFIG_MEDIA_TYPE, helmAnnotations, helmTag, rfc3339 } from '../client/helm-chart';
 import type { PackedChart } from './pack';
 
-export const HELM_CONFIG_MEDIA_TYPE = 'application/vnd.cncf.helm.config.v1+json';
-export const HELM_CHART_MEDIA_TYPE = 'application/vnd.cncf.helm.chart.content.v1.tar+gzip';
-export const HELM_MANIFEST_MEDIA_TYPE = OCI_MANIFEST;
-
-/** Annotations Helm keeps for itself: a chart annotation cannot override them. */
-const IMMUTABLE = new Set(['org.opencontainers.image.version', 'org.opencontainers.image.title']);
+export { HELM_CONFIG_MEDIA_TYPE, HELM_CHART_MEDIA_TYPE, HELM_MANIFEST_MEDIA_TYPE, helmAnnotations, helmTag } from '../client/helm-chart';
 
 export interface Blob {
   mediaType: string;
@@ -48,34 +43,6 @@ export interface HelmArtifact {
 
 export function sha256(data: Buffer): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
-}
-
-/** Helm's tag for a chart version: "+" (SemVer build metadata) is not allowed in OCI tags. */
-export function helmTag(version: string): string {
-  return version.replaceAll('+', '_');
-}
-
-export function helmAnnotations(meta: ChartMetadata, created: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const add = (key: string, value: string | undefined) => {
-    if (value !== undefined && value.trim() !== '') out[key] = value;
-  };
-  add('org.opencontainers.image.description', meta.description);
-  add('org.opencontainers.image.title', meta.name);
-  add('org.opencontainers.image.version', meta.version);
-  add('org.opencontainers.image.url', meta.home);
-  add('org.opencontainers.image.created', created);
-  add('org.opencontainers.image.source', meta.sources?.[0]);
-  if (meta.maintainers && meta.maintainers.length > 0) {
-    add(
-      'org.opencontainers.image.authors',
-      meta.maintainers.map((m) => `${m.name ?? ''}${m.email ? ` (${m.email})` : ''}`).join(', '),
-    );
-  }
-  for (const [key, value] of Object.entries(meta.annotations ?? {})) {
-    if (!IMMUTABLE.has(key)) out[key] = value;
-  }
-  return sortedMap(out);
 }
 
 function blob(mediaType: string, data: Buffer): Blob {

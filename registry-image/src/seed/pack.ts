@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { parseDocument, isScalar } from 'yaml';
 import { chartSourceDir, findSeedChart, type SeedChartRef } from './catalogue';
 import { chartLockYaml, type LockedDependency } from './chart-lock';
-import { parseChartYaml, SEMVER, type ChartMetadata } from './chart-metadata';
+import { parseChartYaml, SEMVER, type ChartMetadata } from '../client/chart-metadata';
 import { readChartFiles, orderForHelm, type ChartFile } from './chart-source';
 import { CHART_TIME } from './chart-time';
 import { helmGzip } from './gzip';

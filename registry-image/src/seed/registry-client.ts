@@ -12,9 +12,9 @@
  * Credentials go only to the registry's own origin and its token realm, and never in clear
  * text to a host that is not loopback unless --insecure says so. No message includes them.
  */
-import { isLoopback, type RegistryEndpoint } from './registry-endpoint';
-import { ConnectionError, type HttpRequest, type HttpResponse, type Transport } from './http-transport';
-import { parseChallenges, preferredChallenge } from './auth-challenge';
+import { isLoopback, type RegistryEndpoint } from '../client/registry-endpoint';
+import { ConnectionError, type HttpRequest, type HttpResponse, type Transport } from '../client/http-transport';
+import { parseChallenges, preferredChallenge } from '../client/auth-challenge';
 import { describeResponse, SeedError } from './errors';
 import { sha256 } from './helm-artifact';
 

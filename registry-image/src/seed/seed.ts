@@ -8,7 +8,7 @@ import type { SeedOptions } from './args';
 import { SEED_ENV } from './args';
 import { SeedError } from './errors';
 import { helmArtifact, type HelmArtifact } from './helm-artifact';
-import { nodeTransport, type Transport } from './http-transport';
+import { nodeTransport, type Transport } from '../client/http-transport';
 import { ChartPacker } from './pack';
 import { pushArtifact, type PushOutcome } from './push';
 import { RegistryClient } from './registry-client';

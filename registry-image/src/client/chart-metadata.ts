@@ -68,7 +68,10 @@ function field(what: string, key: string): string {
 }
 
 class MetadataReader {
-  constructor(private readonly where: string) {}
+  constructor(
+    private readonly where: string,
+    private readonly strict: boolean,
+  ) {}
 
   fail(message: string): never {
     throw new Error(`${this.where}: ${message}`);
@@ -80,6 +83,7 @@ class MetadataReader {
   }
 
   onlyKeys(source: Source, allowed: readonly string[], what: string): void {
+    if (!this.strict) return;
     for (const key of Object.keys(source)) {
       if (!allowed.includes(key)) this.fail(`${what} has an unknown key "${key}" (Helm knows ${allowed.join(', ')})`);
     }
@@ -110,9 +114,13 @@ class MetadataReader {
   }
 }
 
-/** Parses Chart.yaml text; `where` names the file in errors. */
-export function parseChartYaml(text: string, where: string): ChartMetadata {
-  const read: MetadataReader = new MetadataReader(where);
+/**
+ * Parses Chart.yaml text; `where` names the file in errors. Strict (the default, for perch's
+ * own charts) refuses keys Helm does not know and apiVersion v1; not strict, it accepts what
+ * Helm accepts (unknown keys ignored, v1 or v2), for charts users bring to pushChart.
+ */
+export function parseChartYaml(text: string, where: string, strict = true): ChartMetadata {
+  const read: MetadataReader = new MetadataReader(where, strict);
   let doc: unknown;
   try {
     doc = parse(text);
@@ -137,7 +145,7 @@ export function parseChartYaml(text: string, where: string): ChartMetadata {
     kubeVersion: read.string(src, 'kubeVersion', 'Chart.yaml'),
     type: read.string(src, 'type', 'Chart.yaml'),
   };
-  if (meta.apiVersion !== 'v2') read.fail(`apiVersion must be v2 (Helm 3 charts), not ${meta.apiVersion}`);
+  if (meta.apiVersion !== 'v2' && (strict || meta.apiVersion !== 'v1')) read.fail(`apiVersion must be v2 (Helm 3 charts), not ${meta.apiVersion}`);
   if (!SEMVER.test(meta.version)) read.fail(`version ${meta.version} is not a semantic version (e.g. 1.0.0)`);
   if (src.maintainers !== undefined && src.maintainers !== null) {
     if (!Array.isArray(src.maintainers)) read.fail('maintainers must be a list');

@@ -32,7 +32,23 @@ export function isLoopback(hostname: string): boolean {
   return false;
 }
 
-export function parseRegistryEndpoint(text: string, insecure: boolean, flag = '--registry'): RegistryEndpoint {
+/** How the caller's users say things, for messages: perch seed's flags by default. */
+export interface EndpointWording {
+  /** How to allow plain HTTP to a host that is not loopback. */
+  insecure: string;
+  /** How to pass credentials instead of in the URL. */
+  credentials: string;
+  /** Where repositories are named instead of in the address. */
+  path: string;
+}
+
+const SEED_WORDING: EndpointWording = {
+  insecure: 'add --insecure',
+  credentials: 'pass --username with --password-stdin, or set the environment variables (see perch seed --help)',
+  path: 'the charts go under roost-test/',
+};
+
+export function parseRegistryEndpoint(text: string, insecure: boolean, flag = '--registry', wording: EndpointWording = SEED_WORDING): RegistryEndpoint {
   const trimmed = text.trim();
   if (trimmed === '') throw new Error(`${flag} is empty: give the registry's address, e.g. ${flag} http://localhost:5000`);
   const hasScheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(trimmed);
@@ -46,17 +62,17 @@ export function parseRegistryEndpoint(text: string, insecure: boolean, flag = '-
     throw new Error(`${flag} ${text}: the scheme must be http:// or https:// (an oci:// reference names a repository, not a registry)`);
   }
   if (url.username || url.password) {
-    throw new Error(`${flag} must not hold credentials: pass --username with --password-stdin, or set the environment variables (see perch seed --help)`);
+    throw new Error(`${flag} must not hold credentials: ${wording.credentials}`);
   }
   if ((url.pathname !== '' && url.pathname !== '/') || url.search || url.hash) {
-    throw new Error(`${flag} ${text}: give the registry's address only (e.g. http://localhost:5000), without a path; the charts go under roost-test/`);
+    throw new Error(`${flag} ${text}: give the registry's address only (e.g. http://localhost:5000), without a path; ${wording.path}`);
   }
   if (url.hostname === '') throw new Error(`${flag} ${text} has no host`);
   const loopback = isLoopback(url.hostname);
   const scheme: 'http' | 'https' = hasScheme ? (url.protocol === 'http:' ? 'http' : 'https') : loopback || insecure ? 'http' : 'https';
   if (scheme === 'http' && !loopback && !insecure) {
     throw new Error(
-      `${flag} ${text} is plain HTTP to ${url.hostname}, which is not a loopback address: add --insecure if you mean it (credentials and charts travel unencrypted), or use https://`,
+      `${flag} ${text} is plain HTTP to ${url.hostname}, which is not a loopback address: ${wording.insecure} if you mean it (credentials and charts travel unencrypted), or use https://`,
     );
   }
   const port = url.port ? Number(url.port) : scheme === 'http' ? 80 : 443;
