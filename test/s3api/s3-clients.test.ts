@@ -93,6 +93,7 @@ beforeAll(async () => {
         s3api: {
           enable: true,
           port: 0,
+          domain: 's3.perch.test',
           credentials: Object.entries(KEYS).map(([user, k]) => ({ accessKey: k.access, secretKeyFile: join(dir, `${user}.secret`), user })),
         },
       },
@@ -342,6 +343,23 @@ describe.skipIf(!have.boto3)('boto3', () => {
     const other = await runCommand('curl', ['-sS', '-o', out, '-w', '%{http_code}', getUrl.replace('up%20load', 'up%20loaf')], { allowFailure: true });
     expect(other.stdout).toBe('403');
     expect(readFileSync(out, 'utf8')).toContain('<Code>SignatureDoesNotMatch</Code>');
+  });
+});
+
+// --- virtual-host-style addressing (perch.s3api.domain) -----------------------------------------------
+describe.skipIf(!have.curl || !have.boto3)('virtual-host style', () => {
+  it('Host: <bucket>.<domain> addresses the bucket; the path is the key', async () => {
+    expect((await boto3('create_bucket', { bucket: 'vhost-bucket' })).code).toBe(0);
+    const port = new URL(endpoint).port;
+    const host = `vhost-bucket.s3.perch.test:${port}`;
+    const sigv4 = ['--aws-sigv4', 'aws:amz:us-east-1:s3', '--user', `${KEYS.alice.access}:${KEYS.alice.secret}`, '-H', 'x-amz-content-sha256: UNSIGNED-PAYLOAD', '--connect-to', `${host}:127.0.0.1:${port}`];
+    const put = await runCommand('curl', ['-sS', '-f', ...sigv4, '-T', small, `http://${host}/via/vhost.txt`], { allowFailure: true });
+    expect(put.code, put.stderr).toBe(0);
+    const got = await boto3('get', { bucket: 'vhost-bucket', key: 'via/vhost.txt' });
+    expect(got.json.text).toBe('hello from a real S3 client\n');
+    const list = await runCommand('curl', ['-sS', '-f', ...sigv4, `http://${host}/?list-type=2&prefix=via%2F`], { allowFailure: true });
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toContain('<Key>via/vhost.txt</Key>');
   });
 });
 
