@@ -361,6 +361,16 @@ describe.skipIf(!have.curl || !have.boto3)('virtual-host style', () => {
     expect(list.code, list.stderr).toBe(0);
     expect(list.stdout).toContain('<Key>via/vhost.txt</Key>');
   });
+
+  it('a body that does not match its signed SHA-256 is refused and leaves no object behind', async () => {
+    const sigv4 = ['--aws-sigv4', 'aws:amz:us-east-1:s3', '--user', `${KEYS.alice.access}:${KEYS.alice.secret}`];
+    const otherSha = createHash('sha256').update('something else').digest('hex');
+    const put = await runCommand('curl', ['-sS', ...sigv4, '-H', `x-amz-content-sha256: ${otherSha}`, '-T', small, '-w', '\n%{http_code}', `${endpoint}/vhost-bucket/tampered.txt`], { allowFailure: true });
+    expect(put.stdout).toContain('<Code>XAmzContentSHA256Mismatch</Code>');
+    expect(put.stdout.trim().split('\n').pop()).toBe('400');
+    const head = await boto3('head', { bucket: 'vhost-bucket', key: 'tampered.txt' });
+    expect(head.json.status).toBe(404);
+  });
 });
 
 // --- access control ------------------------------------------------------------------------------
