@@ -19,6 +19,7 @@ import { chunkedUploads } from './scenarios/c-chunked';
 import { manySmallImages } from './scenarios/d-small-images';
 import { burst } from './scenarios/e-burst';
 import { objectStorage } from './scenarios/s3-object-storage';
+import { s3Api } from './scenarios/s3api';
 import { ceilingSpec } from './servers/ceiling';
 import { dockerRegistrySpec } from './servers/docker-registry';
 import { killAllServers } from './servers/launch';
@@ -33,6 +34,7 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<Table | Table[]>>
   e: burst,
   auth: authenticated,
   s3: objectStorage,
+  s3api: s3Api,
 };
 
 const TMPFS_MAGIC = 0x01021994;

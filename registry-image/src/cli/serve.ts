@@ -10,6 +10,7 @@ import { AuthStartFailed, createAuth, HtpasswdRefused } from '../auth';
 import { ConfigError, loadConfig } from '../config';
 import { createGcScheduler } from '../gc/scheduler';
 import { createLogger } from '../log';
+import { startS3Api, S3CredentialsError } from '../s3api';
 import { startRegistry } from '../server';
 import { describeStorage, openStore } from '../storage/open-store';
 import { isShared } from '../storage/types';
@@ -130,13 +131,27 @@ export async function runServe(args: string[]): Promise<number> {
     return 1;
   }
   await claim.setPort(started.port);
+  // The S3 API (perch.s3api), its own listener over the same store and auth (docs/s3api.md).
+  let s3api;
+  try {
+    s3api = await startS3Api(config, { store, auth, log, tls });
+  } catch (err) {
+    const { code, syscall } = err as NodeJS.ErrnoException;
+    const listenFailure = syscall === 'listen' && (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL');
+    if (!(err instanceof S3CredentialsError) && !listenFailure) throw err;
+    const where = `${config.perch.s3api?.address ?? config.http.address}:${config.perch.s3api?.port}`;
+    log.error('cannot start the S3 API', { error: listenFailure ? `${where} cannot be listened on (${code}): set perch.s3api.address/port to a free address` : (err as Error).message });
+    await started.close();
+    await claim.release();
+    return 1;
+  }
   // After the store is open: loads the quota totals and, with storage.gc, starts collecting.
   gc.start();
   const stop = (signal: string) => {
     log.always('shutting down', { signal });
     const timer = setTimeout(() => process.exit(0), SHUTDOWN_GRACE_MS);
     timer.unref();
-    Promise.all([gc.stop(), started.close()])
+    Promise.all([gc.stop(), started.close(), s3api?.close()])
       .then(claim.release)
       .then(() => process.exit(0));
   };

@@ -29,6 +29,10 @@ export const DEFAULTS = {
   readTimeoutMs: 60_000,
   writeTimeoutMs: 60_000,
   selfSignedHosts: ['localhost', '127.0.0.1'],
+  // The port S3-compatible servers commonly take (MinIO, Garage's web UI aside), so client
+  // examples written for them work with only the host changed.
+  s3apiPort: 9000,
+  s3apiRegion: 'us-east-1',
 } as const;
 
 /** The configuration perch runs with when given no file. Relative paths resolve against `cwd`. */

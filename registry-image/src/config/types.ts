@@ -123,7 +123,21 @@ export interface PerchConfig {
     quota: { repositoryBytes: number; totalBytes: number };
     /** Generate a self-signed certificate when http.tls names none. */
     tlsSelfSigned?: { hosts: string[] };
+    /** The S3-compatible API (docs/s3api.md); present when the config has the section. */
+    s3api?: S3ApiConfig;
   };
+}
+
+/** perch.s3api: its own listener; each access key acts as a registry user. */
+export interface S3ApiConfig {
+  enable: boolean;
+  /** Absent: http.address. */
+  address?: string;
+  port: number;
+  region: string;
+  /** Base domain for virtual-host-style requests (`<bucket>.<domain>`); absent: path style only. */
+  domain?: string;
+  credentials: Array<{ accessKey: string; secretKeyFile: string; user: string }>;
 }
 
 /** A loaded configuration and what the loader had to say about it. */
