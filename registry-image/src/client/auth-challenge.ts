@@ -53,7 +53,7 @@ export function parseChallenges(header: string | undefined): Challenge[] {
   return out;
 }
 
-/** The challenge the seed client answers: Bearer if offered (it scopes access), else Basic. */
+/** The challenge the Session answers: Bearer if offered (it scopes access), else Basic. */
 export function preferredChallenge(challenges: readonly Challenge[]): Challenge | undefined {
   return challenges.find((c) => c.scheme === 'bearer') ?? challenges.find((c) => c.scheme === 'basic');
 }

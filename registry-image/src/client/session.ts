@@ -11,6 +11,9 @@
  *   a later 401        -> learn the new challenge (another scope, an expired token), retry once
  *   { token } given    -> `Authorization: Bearer <token>` on every request, no token service
  *
+ * `perch seed` logs in through this same class (ping, then login, then send); only the words
+ * its messages use for the fix differ (SessionWording: option names vs command-line flags).
+ *
  * Credentials go only to the registry's own origin and its token realm, never to another
  * origin a redirect or an upload Location points at, and never in clear text to a host that
  * is not loopback unless `insecure` says so. No message includes them.
@@ -33,6 +36,30 @@ export interface SessionRequest extends Omit<HttpRequest, 'timeoutMs' | 'body'> 
   what: string;
 }
 
+/** How the caller's users fix things, for messages: the library's options or a command's flags. */
+export interface SessionWording {
+  /** How to give credentials, after "requires credentials (...): ". */
+  credentials: string;
+  /** Where to correct a password, after "Check the username and password"; none for the library. */
+  recheck?: string;
+  /** The switch that allows plain HTTP off-host and skips TLS verification: "{ insecure: true }", "--insecure". */
+  insecure: string;
+  /** The fix for a certificate that does not verify, after its reason. */
+  untrustedCertificate: string;
+  /** The fix for https:// to a plain-HTTP registry, given the http:// address. */
+  plainHttp(address: string): string;
+  /** What to check when the registry stops answering, after the reason. */
+  unreachable: string;
+}
+
+export const CLIENT_WORDING: SessionWording = {
+  credentials: 'pass { username, password } or { token } to new RegistryClient()',
+  insecure: '{ insecure: true }',
+  untrustedCertificate: "pass the CA certificate that signed it as { ca: fs.readFileSync('ca.pem') }, or { insecure: true } to skip verification",
+  plainHttp: (address) => `use ${address}`,
+  unreachable: 'check the address and that the registry is running',
+};
+
 type AuthState = { kind: 'anonymous' } | { kind: 'basic' } | { kind: 'bearer'; realm: string; service?: string };
 
 /** Node's codes for a certificate that does not verify (OpenSSL's X509_V_ERR_* names, and the host name check). */
@@ -48,6 +75,7 @@ export class Session {
     private readonly credentials: Credentials | undefined,
     private readonly transport: Transport,
     private readonly timeoutMs: number,
+    private readonly wording: SessionWording = CLIENT_WORDING,
   ) {}
 
   get origin(): string {
@@ -80,11 +108,42 @@ export class Session {
     }
   }
 
+  /**
+   * GET /v2/ without credentials, learning from a 401 how the registry wants them. Returns the
+   * answer; a connection failure throws 'unreachable' (worth retrying) or 'tls' (not).
+   */
+  async ping(timeoutMs = this.timeoutMs): Promise<HttpResponse> {
+    const response = await this.request({ method: 'GET', url: `${this.origin}/v2/` }, 'GET /v2/', timeoutMs);
+    if (response.status === 401) this.learnChallenge(response, 'GET /v2/');
+    return response;
+  }
+
+  /**
+   * After a ping, checks the credentials once (Basic: GET /v2/ with them; Bearer: a token with
+   * no scope, as `docker login` does), so a wrong password stops a push before it starts. A
+   * registry that challenged needs credentials: without them this throws 'unauthorized'.
+   */
+  async login(): Promise<void> {
+    if (this.auth.kind === 'anonymous') return;
+    const what = 'GET /v2/';
+    if (!this.credentials) throw this.missingCredentials(what);
+    if (this.auth.kind === 'bearer' && 'username' in this.credentials) {
+      await this.fetchToken(undefined);
+      return;
+    }
+    const authorization = 'token' in this.credentials ? `Bearer ${this.credentials.token}` : basic(this.credentials);
+    const response = await this.request({ method: 'GET', url: `${this.origin}/v2/`, headers: { Authorization: authorization } }, what);
+    if (response.status === 401) throw this.rejected(what, response);
+    if (response.status !== 200) {
+      throw new RegistryError('protocol', `${this.origin}: GET /v2/ with credentials answered ${describeResponse(response)}`, { status: response.status, ociErrors: ociErrors(response) });
+    }
+  }
+
   /** An upload Location or redirect target: relative to the registry, and never plain HTTP off-host without `insecure`. */
   resolve(location: string, what: string): URL {
     const target = new URL(location, `${this.origin}/`);
     if (target.protocol === 'http:' && !isLoopback(target.hostname) && !this.endpoint.insecure) {
-      throw new RegistryError('protocol', `${this.origin} sent the ${what} to ${target.origin}, plain HTTP to a host that is not loopback; pass { insecure: true } to allow it`);
+      throw new RegistryError('protocol', `${this.origin} sent the ${what} to ${target.origin}, plain HTTP to a host that is not loopback; pass ${this.wording.insecure} to allow it`);
     }
     return target;
   }
@@ -107,26 +166,26 @@ export class Session {
     return response;
   }
 
-  private async request(request: Omit<HttpRequest, 'timeoutMs'>, what: string): Promise<HttpResponse> {
+  private async request(request: Omit<HttpRequest, 'timeoutMs'>, what: string, timeoutMs = this.timeoutMs): Promise<HttpResponse> {
     try {
-      return await this.transport({ ...request, timeoutMs: this.timeoutMs });
+      return await this.transport({ ...request, timeoutMs });
     } catch (err) {
       if (!(err instanceof ConnectionError)) throw err;
       if (err.code && TLS_VERIFY_CODES.test(err.code)) {
         throw new RegistryError(
           'tls',
           // Node appends its own advice after ";" (--use-system-ca); ours follows instead.
-          `the registry at ${this.origin} has a TLS certificate this machine does not trust (${err.reason.split(';')[0]}): pass the CA certificate that signed it as { ca: fs.readFileSync('ca.pem') }, or { insecure: true } to skip verification`,
+          `the registry at ${this.origin} has a TLS certificate this machine does not trust (${err.reason.split(';')[0]}): ${this.wording.untrustedCertificate}`,
           { cause: err },
         );
       }
       if (err.code === 'EPROTO' && this.endpoint.scheme === 'https') {
         const why = /wrong version number|packet length too long|unknown protocol/.exec(err.reason)?.[0] ?? err.reason.split('\n')[0];
-        throw new RegistryError('tls', `the registry at ${this.origin} does not answer in TLS (${why}); if it serves plain HTTP, use http://${this.endpoint.host}`, { cause: err });
+        throw new RegistryError('tls', `the registry at ${this.origin} does not answer in TLS (${why}); if it serves plain HTTP, ${this.wording.plainHttp(`http://${this.endpoint.host}`)}`, { cause: err });
       }
       throw new RegistryError(
         'unreachable',
-        `cannot reach the registry at ${this.origin} (${what}: ${err.reason}); check the address and that the registry is running`,
+        `cannot reach the registry at ${this.origin} (${what}: ${err.reason}); ${this.wording.unreachable}`,
         { cause: err },
       );
     }
@@ -137,7 +196,7 @@ export class Session {
   private learnChallenge(response: HttpResponse, what: string): void {
     const challenge = preferredChallenge(parseChallenges(response.headers['www-authenticate']));
     if (!challenge) {
-      throw new RegistryError('protocol', `${this.origin}: the ${what} answered 401 without a Basic or Bearer challenge (WWW-Authenticate), so there is no way to log in`, {
+      throw new RegistryError('protocol', `${this.origin}: ${what} answered 401 without a Basic or Bearer challenge (WWW-Authenticate), so there is no way to log in`, {
         status: 401,
         ociErrors: ociErrors(response),
       });
@@ -164,9 +223,10 @@ export class Session {
     }
   }
 
-  private async fetchToken(scope: Scope): Promise<string> {
+  /** A token for `scope`; none (undefined) asks for a token with no scope, which only checks the credentials. */
+  private async fetchToken(scope: Scope | undefined): Promise<string> {
     if (this.auth.kind !== 'bearer') throw new Error('fetchToken without a Bearer challenge');
-    const scopeText = scope === 'catalog' ? 'registry:catalog:*' : `repository:${scope.repository}:${scope.actions}`;
+    const scopeText = scope === undefined ? '' : scope === 'catalog' ? 'registry:catalog:*' : `repository:${scope.repository}:${scope.actions}`;
     const cached = this.tokens.get(scopeText);
     if (cached) return cached;
     let realm: URL;
@@ -177,10 +237,10 @@ export class Session {
     }
     if (realm.protocol !== 'https:' && realm.protocol !== 'http:') throw new RegistryError('protocol', `the token realm ${realm.href} is neither http nor https`);
     if (realm.protocol === 'http:' && !isLoopback(realm.hostname) && !this.endpoint.insecure) {
-      throw new RegistryError('protocol', `the registry's token service ${realm.origin} is plain HTTP to a host that is not loopback; credentials would travel unencrypted. Pass { insecure: true } to allow it`);
+      throw new RegistryError('protocol', `the registry's token service ${realm.origin} is plain HTTP to a host that is not loopback; credentials would travel unencrypted. Pass ${this.wording.insecure} to allow it`);
     }
     if (this.auth.service) realm.searchParams.set('service', this.auth.service);
-    realm.searchParams.append('scope', scopeText);
+    if (scopeText) realm.searchParams.append('scope', scopeText);
     const headers: Record<string, string> = {};
     if (this.credentials && 'username' in this.credentials) headers.Authorization = basic(this.credentials);
     const what = `token request to ${realm.origin}${realm.pathname}`;
@@ -207,7 +267,7 @@ export class Session {
   private missingCredentials(what: string): RegistryError {
     return new RegistryError(
       'unauthorized',
-      `the registry at ${this.origin} requires credentials (the ${what} answered 401): pass { username, password } or { token } to new RegistryClient()`,
+      `the registry at ${this.origin} requires credentials (${what} answered 401): ${this.wording.credentials}`,
       { status: 401 },
     );
   }
@@ -220,7 +280,7 @@ export class Session {
     }
     return new RegistryError(
       'unauthorized',
-      `authentication failed: the registry at ${this.origin} did not accept the password of user "${this.credentials.username}" (${what}: ${describeResponse(response)}). Check the username and password`,
+      `authentication failed: the registry at ${this.origin} did not accept the password of user "${this.credentials.username}" (${what}: ${describeResponse(response)}). Check the username and password${this.wording.recheck ? `: ${this.wording.recheck}` : ''}`,
       details,
     );
   }

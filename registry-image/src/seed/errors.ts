@@ -2,6 +2,7 @@
  * What `perch seed` tells a user when it cannot finish. Each kind says what went wrong and
  * what to do about it; the CLI prints the message and exits 1 (2 for usage errors).
  */
+import type { RegistryError, RegistryErrorKind } from '../client/errors';
 
 export type SeedErrorKind =
   /** Bad flags or environment. */
@@ -27,6 +28,20 @@ export class SeedError extends Error {
   }
 }
 
-// How an error answer reads lives with the client library; seed's messages use the same words.
-export { ociErrors, describeResponse } from '../client/oci-errors';
-export type { OciErrorEntry } from '../client/oci-errors';
+/** Seed's kind for each of the client library's (the messages are already in seed's words: see SEED_WORDING in registry-client.ts). */
+const FROM_CLIENT: Record<RegistryErrorKind, SeedErrorKind> = {
+  unauthorized: 'auth',
+  denied: 'refused',
+  'not-found': 'refused',
+  refused: 'refused',
+  'digest-mismatch': 'protocol',
+  unreachable: 'unreachable',
+  tls: 'protocol',
+  protocol: 'protocol',
+  invalid: 'usage',
+};
+
+/** A RegistryError from the client library's Session, as seed reports it. */
+export function seedErrorFrom(err: RegistryError): SeedError {
+  return new SeedError(FROM_CLIENT[err.kind], err.message);
+}
