@@ -61,6 +61,9 @@ function readExtensions(s: Section): PerchConfig['extensions'] {
   }
   const ui = s.section('ui');
   if (ui.exists) extensions.ui = { enable: ui.bool('enable', true) };
+  const trust = s.section('trust');
+  // zot: enable defaults to true once the section is there; cosign and notation to false.
+  if (trust.exists) extensions.trust = { enable: trust.bool('enable', true), cosign: trust.bool('cosign', false), notation: trust.bool('notation', false) };
   return extensions;
 }
 
@@ -82,6 +85,10 @@ function checkAcrossSections(top: Section, config: PerchConfig): void {
   }
   if (config.http.auth?.mtls && !config.http.tls?.cacert) {
     top.section('http').section('auth').problem('mtls', 'needs http.tls with cert, key and cacert (the CA that signs client certificates): without them no client can present a certificate');
+  }
+  const trust = config.extensions.trust;
+  if ((config.perch.trust?.requireSignature.length ?? 0) > 0 && !(trust?.enable && trust.cosign)) {
+    top.section('perch').section('trust').problem('requireSignature', 'needs "extensions": {"trust": {"enable": true, "cosign": true}}: without cosign verification no image could ever be pulled from those repositories');
   }
   const selfSigned = top.section('perch').section('tls').section('selfSigned');
   if (config.perch.tlsSelfSigned && config.http.tls) {

@@ -105,6 +105,8 @@ export interface PerchConfig {
   extensions: {
     metrics?: { enable: boolean; prometheus: { path: string } };
     ui?: { enable: boolean };
+    /** zot: extensions.trust; present when the section is (docs/trust.md). */
+    trust?: { enable: boolean; cosign: boolean; notation: boolean };
   };
   perch: {
     auth: {
@@ -123,6 +125,8 @@ export interface PerchConfig {
     quota: { repositoryBytes: number; totalBytes: number };
     /** Generate a self-signed certificate when http.tls names none. */
     tlsSelfSigned?: { hosts: string[] };
+    /** perch.trust (docs/trust.md): cosign public keys from files (absolute paths), and the pull policy's repository globs. */
+    trust?: { cosignKeys: string[]; requireSignature: string[] };
   };
 }
 

@@ -1,0 +1,57 @@
+/**
+ * perch.trust.requireSignature: in repositories matching these globs (oci/repository-glob.ts,
+ * zot's matching), GET and HEAD of a manifest that has no signature verified by a trusted key
+ * is refused with DENIED, naming the repository, the policy and the fix.
+ *
+ * Always served, or signing and verifying could never work:
+ * - a manifest with a `subject` (signatures, attestations, SBOMs pushed as referrers);
+ * - cosign's legacy tags (`sha256-<hex>.sig`/`.att`/`.sbom`), and manifests whose layers are
+ *   signature or attestation payloads, when pulled by digest;
+ * - the referrers API and blobs (the policy is about which images may be run; a blob alone is
+ *   not an image, and a client only finds blobs through a manifest it was given).
+ *
+ * Verification results are cached by report.ts, so a pull of a signed image costs a referrers
+ * listing and three tag lookups, not a signature check.
+ */
+import type { ManifestGate } from '../http/context';
+import { RegistryError } from '../http/errors';
+import { compileGlob } from '../oci/repository-glob';
+import type { StoredManifest } from '../storage/types';
+import { BUNDLE_MEDIA_TYPE_PREFIX, DSSE_ENVELOPE, isLegacyCosignTag, NOTATION_SIGNATURE, SIMPLE_SIGNING } from './cosign-formats';
+import type { TrustReporter } from './report';
+
+/** A manifest that is itself signature or attestation material (any of the formats cosign-formats.ts knows). */
+function isTrustArtifact(manifest: StoredManifest): boolean {
+  let m: { subject?: unknown; artifactType?: unknown; config?: { mediaType?: unknown }; layers?: Array<{ mediaType?: unknown }> };
+  try {
+    m = JSON.parse(manifest.body.toString('utf8'));
+  } catch {
+    return false;
+  }
+  if (m.subject) return true;
+  if (m.artifactType === NOTATION_SIGNATURE || m.config?.mediaType === NOTATION_SIGNATURE) return true;
+  const layers = Array.isArray(m.layers) ? m.layers : [];
+  return layers.length > 0 && layers.every((l) => typeof l?.mediaType === 'string' && (l.mediaType === SIMPLE_SIGNING || l.mediaType === DSSE_ENVELOPE || l.mediaType.startsWith(BUNDLE_MEDIA_TYPE_PREFIX)));
+}
+
+export function pullPolicy(globs: readonly string[], reporter: TrustReporter): ManifestGate | undefined {
+  if (globs.length === 0) return undefined;
+  const compiled = globs.map((g) => ({ glob: g, regex: compileGlob(g) }));
+  return async (repository, reference, manifest) => {
+    const rule = compiled.find((c) => c.regex.test(repository));
+    if (!rule) return;
+    if (isLegacyCosignTag(reference) || isTrustArtifact(manifest)) return;
+    const report = await reporter.report(repository, manifest.digest);
+    if (report.verified) return;
+    const why =
+      report.status === 'unsigned'
+        ? 'it has no cosign signature'
+        : `its ${report.signatures.length === 1 ? 'signature does' : `${report.signatures.length} signatures do`} not verify with any trusted key`;
+    throw new RegistryError(
+      'DENIED',
+      `${repository}@${manifest.digest} is refused by the registry's signature policy (perch.trust.requireSignature ${JSON.stringify(rule.glob)}): ${why}. ` +
+        'Sign it with cosign and upload the public key with POST /v2/_zot/ext/cosign',
+      { repository, digest: manifest.digest, policy: rule.glob, status: report.status },
+    );
+  };
+}
