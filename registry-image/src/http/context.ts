@@ -10,7 +10,7 @@ import type { Store, StoredManifest } from '../storage/types';
  * RegistryError to refuse. `reference` is the tag or digest the client asked for. perch serve
  * sets it through RegistryHooks.manifestGate (the trust extension's pull policy, trust/pull-policy.ts).
  */
-export type ManifestGate = (repository: string, reference: string, manifest: StoredManifest) => Promise<void>;
+export type ManifestGate = (ctx: RequestContext, repository: string, reference: string, manifest: StoredManifest) => Promise<void>;
 
 export interface RegistryParts {
   config: PerchConfig;

@@ -120,7 +120,8 @@ export class TrustKeys {
   /** Adds (or renames) an uploaded key; throws InvalidKey for a body that is not one. */
   async addCosignKey(pem: string, name: string | undefined, by: string | null): Promise<TrustedKey> {
     const { id } = parsePublicKey(pem);
-    const record: StoredCosignKey = { id, name: name || id.slice(0, 19), pem, added: Date.now(), addedBy: by };
+    // The same key again: a new name replaces the old, no name keeps it.
+    const record: StoredCosignKey = { id, name: name || this.uploaded.get(id)?.name || id.slice(0, 19), pem, added: Date.now(), addedBy: by };
     this.remember(record);
     this.version++;
     await this.persist();

@@ -4,6 +4,12 @@
  * is refused with DENIED, naming the repository, the policy and the fix.
  *
  * Always served, or signing and verifying could never work:
+ * - any manifest, to a caller allowed to push to the repository (create or update): the
+ *   publisher must read an image to sign it (cosign sign fetches the manifest it signs), and
+ *   it could push anything anyway. So the policy binds readers: a deploy user with read only, a
+ *   bearer token with pull scope only (what docker, containerd and kubelet ask for to pull,
+ *   even for a user who could push), anonymous pulls. perch refuses the key in a config with
+ *   no login (config/normalise.ts), where every caller may push and it would bind nobody;
  * - a manifest with a `subject` (signatures, attestations, SBOMs pushed as referrers);
  * - cosign's legacy tags (`sha256-<hex>.sig`/`.att`/`.sbom`), and manifests whose layers are
  *   signature or attestation payloads, when pulled by digest;
@@ -13,7 +19,7 @@
  * Verification results are cached by report.ts, so a pull of a signed image costs a referrers
  * listing and three tag lookups, not a signature check.
  */
-import type { ManifestGate } from '../http/context';
+import type { ManifestGate, RequestContext } from '../http/context';
 import { RegistryError } from '../http/errors';
 import { compileGlob } from '../oci/repository-glob';
 import type { StoredManifest } from '../storage/types';
@@ -34,13 +40,26 @@ function isTrustArtifact(manifest: StoredManifest): boolean {
   return layers.length > 0 && layers.every((l) => typeof l?.mediaType === 'string' && (l.mediaType === SIMPLE_SIGNING || l.mediaType === DSSE_ENVELOPE || l.mediaType.startsWith(BUNDLE_MEDIA_TYPE_PREFIX)));
 }
 
+/** Whether the caller could push to the repository (create or update); never throws. */
+function mayPush(ctx: RequestContext): boolean {
+  for (const action of ['create', 'update'] as const) {
+    try {
+      ctx.allow(action);
+      return true;
+    } catch {
+      // not this one
+    }
+  }
+  return false;
+}
+
 export function pullPolicy(globs: readonly string[], reporter: TrustReporter): ManifestGate | undefined {
   if (globs.length === 0) return undefined;
   const compiled = globs.map((g) => ({ glob: g, regex: compileGlob(g) }));
-  return async (repository, reference, manifest) => {
+  return async (ctx, repository, reference, manifest) => {
     const rule = compiled.find((c) => c.regex.test(repository));
     if (!rule) return;
-    if (isLegacyCosignTag(reference) || isTrustArtifact(manifest)) return;
+    if (isLegacyCosignTag(reference) || isTrustArtifact(manifest) || mayPush(ctx)) return;
     const report = await reporter.report(repository, manifest.digest);
     if (report.verified) return;
     const why =
