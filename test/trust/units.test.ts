@@ -104,6 +104,27 @@ describe('trust extension, in process', () => {
     expect((await fetch(`${registry.url}/v2/prod/web/manifests/v1`, { headers: READER })).status).toBe(200);
   });
 
+  it("a platform manifest pulled by digest passes when a verified index of the repository lists it (cosign signs the index)", async () => {
+    const amd = await image('prod/multi');
+    const arm = await pushImage(registry.url, 'prod/multi', 'arm-build', [Buffer.from(`arm ${Math.random()}`)]);
+    const index = Buffer.from(JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [
+        { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: amd.digest, size: amd.size, platform: { os: 'linux', architecture: 'amd64' } },
+        { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: arm.digest, size: arm.manifest.length, platform: { os: 'linux', architecture: 'arm64' } },
+      ],
+    }));
+    const put = await fetch(`${registry.url}/v2/prod/multi/manifests/latest`, { method: 'PUT', body: new Uint8Array(index), headers: { 'Content-Type': 'application/vnd.oci.image.index.v1+json' } });
+    expect(put.status).toBe(201);
+    const pull = async (ref: string) => (await fetch(`${registry.url}/v2/prod/multi/manifests/${ref}`, { headers: READER })).status;
+    expect([await pull('latest'), await pull(amd.digest)]).toEqual([403, 403]);
+    await pushReferrer(registry.url, 'prod/multi', { digest: sha256(index), size: index.length }, bundle(sha256(index), ed.privateKey));
+    expect([await pull('latest'), await pull(amd.digest), await pull(arm.digest)]).toEqual([200, 200, 200]);
+    // By tag, a platform manifest is an image of its own: it needs its own signature.
+    expect(await pull('arm-build')).toBe(403);
+  });
+
   it('verification is cached per digest, and a new key, a removed key or a new referrer make it verify again', async () => {
     const img = await image('prod/cache');
     await pushReferrer(registry.url, 'prod/cache', img, bundle(img.digest, ec.privateKey));

@@ -49,7 +49,7 @@ export async function openTrust(config: PerchConfig, store: Store, log: Logger):
   const keys = new TrustKeys(uploadsOff ? undefined : trustFilePath(config.storage.rootDirectory), log);
   await keys.load(config.perch.trust?.cosignKeys ?? []);
   const reporter = new TrustReporter(store, keys);
-  const manifestGate = trust.cosign ? pullPolicy(config.perch.trust?.requireSignature ?? [], reporter) : undefined;
+  const manifestGate = trust.cosign ? pullPolicy(config.perch.trust?.requireSignature ?? [], reporter, store) : undefined;
   log.info('trust extension', {
     cosign: trust.cosign,
     notation: trust.notation,
