@@ -154,7 +154,7 @@ describe('trust extension, in process', () => {
     expect((await report('prod/cache', img.digest)).status).toBe('unverified');
   });
 
-  it("a statement about another manifest, or a changed signature, does not verify", async () => {
+  it('a statement about another manifest, a changed signature or a bundle without an envelope does not verify', async () => {
     const img = await image('apps/tampered');
     const other = await image('apps/elsewhere');
     await pushReferrer(registry.url, 'apps/tampered', img, bundle(other.digest, ed.privateKey));
@@ -163,9 +163,14 @@ describe('trust extension, in process', () => {
     sig[sig.length - 1] ^= 1;
     tampered.dsseEnvelope.signatures[0].sig = sig.toString('base64');
     await pushReferrer(registry.url, 'apps/tampered', img, Buffer.from(JSON.stringify(tampered)));
+    // A bundle with a messageSignature instead of a DSSE envelope (not what cosign writes for images): signed, not verified.
+    await pushReferrer(registry.url, 'apps/tampered', img, Buffer.from(JSON.stringify({ mediaType: BUNDLE, messageSignature: { messageDigest: { algorithm: 'SHA2_256', digest: '' }, signature: '' } })));
     const r = await report('apps/tampered', 'v1');
     expect(r.status).toBe('unverified');
-    expect(r.signatures.map((s: { reason: string }) => s.reason).sort()).toEqual(['signed by a key perch does not trust (unknown key)', 'the statement is about another manifest'].sort());
+    expect(r.attestations).toEqual([]);
+    expect(r.signatures.map((s: { reason: string }) => s.reason).sort()).toEqual(
+      ['not a DSSE envelope of an in-toto statement', 'signed by a key perch does not trust (unknown key)', 'the statement is about another manifest'].sort(),
+    );
   });
 
   it("cosign's legacy form: a simple-signing payload under sha256-<hex>.sig, signed with an RSA key", async () => {

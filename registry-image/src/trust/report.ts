@@ -163,6 +163,8 @@ export class TrustReporter {
       const manifest = parseJson(stored?.body) as { artifactType?: string; config?: { mediaType?: string }; layers?: Layer[] } | undefined;
       if (!manifest) continue;
       const base = { artifact: source.digest, ...(source.tag ? { tag: source.tag } : {}) };
+      // What the artifact says it holds, for a layer perch cannot read (a bundle without a DSSE envelope).
+      const declaredPredicate = (manifest as { annotations?: Record<string, string> }).annotations?.['dev.sigstore.bundle.predicateType'];
       if (manifest.artifactType === NOTATION_SIGNATURE || manifest.config?.mediaType === NOTATION_SIGNATURE) {
         signatures.push({ tool: 'notation', format: 'notation', ...base, verified: false, key: null, reason: 'perch does not verify notation signatures (docs/trust.md)' });
         continue;
@@ -171,7 +173,7 @@ export class TrustReporter {
         if (typeof layer?.mediaType !== 'string' || typeof layer.digest !== 'string') continue;
         if (layer.mediaType.startsWith(BUNDLE_MEDIA_TYPE_PREFIX)) {
           const envelope = bundleEnvelope(parseJson(await readBlob(this.store, repository, layer.digest)));
-          this.fromEnvelope(envelope, 'bundle', repository, digest, layer, base, keys, signatures, attestations);
+          this.fromEnvelope(envelope, 'bundle', repository, digest, { ...layer, annotations: { ...(declaredPredicate ? { predicateType: declaredPredicate } : {}), ...layer.annotations } }, base, keys, signatures, attestations);
         } else if (layer.mediaType === DSSE_ENVELOPE) {
           const envelope = readEnvelope(parseJson(await readBlob(this.store, repository, layer.digest)));
           this.fromEnvelope(envelope, 'dsse', repository, digest, layer, base, keys, signatures, attestations);
@@ -228,14 +230,15 @@ export class TrustReporter {
       if (!signer) reason = noKeyReason(keys);
     }
     const outcome = { verified, key, ...(reason ? { reason } : {}) };
-    if (statement?.predicateType === COSIGN_SIGN_PREDICATE) {
+    const predicateType = statement?.predicateType ?? layer.annotations?.predicateType;
+    // A signature, or a bundle perch cannot read (a messageSignature, keyless material): still "signed".
+    if (predicateType === COSIGN_SIGN_PREDICATE || (format === 'bundle' && predicateType === undefined)) {
       signatures.push({ tool: 'cosign', format: 'bundle', ...base, ...outcome });
       return;
     }
-    const predicateType = statement?.predicateType ?? layer.annotations?.predicateType ?? 'unknown';
-    const label = predicateLabel(predicateType);
+    const label = predicateType ? predicateLabel(predicateType) : undefined;
     attestations.push({
-      predicateType,
+      predicateType: predicateType ?? 'unknown',
       ...(label ? { label } : {}),
       format,
       ...base,
