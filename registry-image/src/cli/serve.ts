@@ -16,6 +16,7 @@ import { describeStorage, openStore } from '../storage/open-store';
 import { isShared } from '../storage/types';
 import { claimRoot, describeHolder, liveHolder, STALE_MS } from '../storage/root-claim';
 import { prepareTls } from '../tls';
+import { openTrust } from '../trust';
 import { operationsHooks } from './serve-hooks';
 import { storageProblem } from './storage-problem';
 
@@ -112,10 +113,22 @@ export async function runServe(args: string[]): Promise<number> {
     await claim.release();
     return 1;
   }
+  let trust;
+  try {
+    trust = await openTrust(config, store, log);
+  } catch (err) {
+    // A perch.trust.cosignKeys file that cannot be read, or a damaged _perch/trust.json.
+    log.error('cannot start', { error: (err as Error).message });
+    auth.close();
+    await claim.release();
+    return 1;
+  }
   const gc = createGcScheduler(store, config, log);
   const { hooks } = operationsHooks(config, { store, log, tls, gc, startedMs: Date.now() });
-  // The login methods' own routes (API keys, the OpenID sign-in), before the table like every hook route.
-  hooks.routes = [...auth.routes, ...(hooks.routes ?? [])];
+  // The login methods' own routes (API keys, the OpenID sign-in) and the trust extension's
+  // (key uploads, reports), before the table like every hook route; its pull policy.
+  hooks.routes = [...auth.routes, ...trust.routes, ...(hooks.routes ?? [])];
+  hooks.manifestGate = trust.manifestGate;
   let started;
   try {
     started = await startRegistry(config, { store, auth, log, hooks, tls });

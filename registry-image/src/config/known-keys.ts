@@ -351,7 +351,7 @@ export const ZOT_KEYS: ObjectNode = obj(
       ui: obj(enable()),
       mgmt: obj(enable(), 'ignored', 'mgmt extension (zot itself ignores it now)'),
       apikey: obj(enable(), 'ignored', 'apikey extension (zot itself ignores it now; API keys live under http.auth.apikey)'),
-      trust: obj({ ...enable(), cosign: value(), notation: value() }, 'ignored', 'trust extension (cosign/notation signature verification)'),
+      trust: obj({ ...enable(), cosign: value(), notation: value() }), // docs/trust.md
       // zot decodes sinks with its own loose decoder (events/decoder.go), so their keys are not checked there either.
       events: obj({ ...enable(), sinks: free() }, 'ignored', 'events extension (CloudEvents sinks)'),
     }),
@@ -374,6 +374,7 @@ export const ZOT_KEYS: ObjectNode = obj(
           domain: value(),
           credentials: list(obj({ accessKey: value(), secretKeyFile: value(), user: value() })),
         }),
+        trust: obj({ cosignKeys: value(), requireSignature: value() }),
       },
       'perch',
     ),

@@ -5,6 +5,7 @@
 import { resolve, posix } from 'node:path';
 import type { CheckedObject, Report } from './check-keys';
 import { DEFAULTS } from './defaults';
+import { loginConfigured } from './read-auth';
 import { readHttp } from './read-http';
 import { readPerch } from './read-perch';
 import { readStorage } from './read-storage';
@@ -61,6 +62,9 @@ function readExtensions(s: Section): PerchConfig['extensions'] {
   }
   const ui = s.section('ui');
   if (ui.exists) extensions.ui = { enable: ui.bool('enable', true) };
+  const trust = s.section('trust');
+  // zot: enable defaults to true once the section is there; cosign and notation to false.
+  if (trust.exists) extensions.trust = { enable: trust.bool('enable', true), cosign: trust.bool('cosign', false), notation: trust.bool('notation', false) };
   return extensions;
 }
 
@@ -82,6 +86,16 @@ function checkAcrossSections(top: Section, config: PerchConfig): void {
   }
   if (config.http.auth?.mtls && !config.http.tls?.cacert) {
     top.section('http').section('auth').problem('mtls', 'needs http.tls with cert, key and cacert (the CA that signs client certificates): without them no client can present a certificate');
+  }
+  const trust = config.extensions.trust;
+  if ((config.perch.trust?.requireSignature.length ?? 0) > 0) {
+    const perchTrust = top.section('perch').section('trust');
+    if (!(trust?.enable && trust.cosign)) {
+      perchTrust.problem('requireSignature', 'needs "extensions": {"trust": {"enable": true, "cosign": true}}: without cosign verification no image could ever be pulled from those repositories');
+    } else if (!loginConfigured(config.http.auth)) {
+      // The policy binds callers who may only read (trust/pull-policy.ts); with no login everyone may push.
+      perchTrust.problem('requireSignature', 'needs a login (http.auth, e.g. htpasswd): the policy binds callers who may only read, and with no login every caller may push (and so may read unsigned images, to sign them)');
+    }
   }
   const selfSigned = top.section('perch').section('tls').section('selfSigned');
   if (config.perch.tlsSelfSigned && config.http.tls) {

@@ -3,6 +3,7 @@
  * with it is perch-only, since zot refuses keys it does not know.
  */
 import { resolve } from 'node:path';
+import { repositoryGlobProblem } from '../oci/repository-glob';
 import { DEFAULTS } from './defaults';
 import type { Section } from './section';
 import type { PerchConfig } from './types';
@@ -30,6 +31,14 @@ export function readPerch(s: Section, cwd: string): Perch {
       totalBytes: quota.byteSize('totalBytes', 0),
     },
   };
+  const trust = s.section('trust');
+  if (trust.exists) {
+    perch.trust = { cosignKeys: (trust.strings('cosignKeys') ?? []).map((path) => resolve(cwd, path)), requireSignature: trust.strings('requireSignature') ?? [] };
+    for (const pattern of perch.trust.requireSignature) {
+      const problem = repositoryGlobProblem(pattern);
+      if (problem) trust.problem('requireSignature', `${JSON.stringify(pattern)} ${problem}`);
+    }
+  }
   const selfSigned = s.section('tls').section('selfSigned');
   if (selfSigned.exists) {
     const hosts = selfSigned.strings('hosts') ?? [...DEFAULTS.selfSignedHosts];

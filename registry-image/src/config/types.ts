@@ -105,6 +105,8 @@ export interface PerchConfig {
   extensions: {
     metrics?: { enable: boolean; prometheus: { path: string } };
     ui?: { enable: boolean };
+    /** zot: extensions.trust; present when the section is (docs/trust.md). */
+    trust?: { enable: boolean; cosign: boolean; notation: boolean };
   };
   perch: {
     auth: {
@@ -125,6 +127,8 @@ export interface PerchConfig {
     tlsSelfSigned?: { hosts: string[] };
     /** The S3-compatible API (docs/s3api.md); present when the config has the section. */
     s3api?: S3ApiConfig;
+    /** perch.trust (docs/trust.md): cosign public keys from files (absolute paths), and the pull policy's repository globs. */
+    trust?: { cosignKeys: string[]; requireSignature: string[] };
   };
 }
 

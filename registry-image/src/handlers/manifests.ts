@@ -36,6 +36,7 @@ async function resolveManifest(ctx: RequestContext, name: string, reference: str
 export async function getManifest(ctx: RequestContext): Promise<void> {
   const name = repositoryParam(ctx.params.name);
   const manifest = await resolveManifest(ctx, name, ctx.params.reference);
+  await ctx.parts.manifestGate?.(ctx, name, ctx.params.reference, manifest);
   const headers = {
     'Content-Type': manifest.mediaType,
     'Content-Length': manifest.body.length,

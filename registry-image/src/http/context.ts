@@ -3,13 +3,21 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Identity, Auth } from '../auth/types';
 import type { PerchConfig, PolicyAction } from '../config/types';
 import type { Logger } from '../log';
-import type { Store } from '../storage/types';
+import type { Store, StoredManifest } from '../storage/types';
+
+/**
+ * Consulted by GET/HEAD of a manifest before it is served (handlers/manifests.ts); throws a
+ * RegistryError to refuse. `reference` is the tag or digest the client asked for. perch serve
+ * sets it through RegistryHooks.manifestGate (the trust extension's pull policy, trust/pull-policy.ts).
+ */
+export type ManifestGate = (ctx: RequestContext, repository: string, reference: string, manifest: StoredManifest) => Promise<void>;
 
 export interface RegistryParts {
   config: PerchConfig;
   store: Store;
   auth: Auth;
   log: Logger;
+  manifestGate?: ManifestGate;
 }
 
 export interface RequestContext {

@@ -1,11 +1,13 @@
 /**
  * What `perch serve` can add around the registry core without the core knowing about it:
  * extra routes (the metrics path, the health report), observers told about every request
- * (metrics), a rate limiter, headers for every response, and TLS. All optional: a registry
+ * (metrics), a rate limiter, headers for every response, a check before a manifest is served
+ * (the signature pull policy), and TLS. All optional: a registry
  * built with none of them (the in-process tests) behaves exactly as before.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server as HttpsServer, ServerOptions as HttpsServerOptions } from 'node:https';
+import type { ManifestGate } from './context';
 import type { Route } from './routes';
 
 /** A request whose response is over (sent, or the connection closed first). */
@@ -51,4 +53,6 @@ export interface RegistryHooks {
    * the same object for the same headers: the server merges each object with its own once.
    */
   headers?: (req: IncomingMessage) => Readonly<Record<string, string>>;
+  /** Asked before a manifest GET/HEAD is answered (http/context.ts ManifestGate): the trust extension's pull policy. */
+  manifestGate?: ManifestGate;
 }

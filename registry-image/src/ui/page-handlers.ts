@@ -10,7 +10,7 @@ import { escapeHtml } from '../auth/oidc/login-pages';
 import type { RequestContext } from '../http/context';
 import { RegistryError } from '../http/errors';
 import { ICON_SVG } from './assets/icon';
-import { PAGE_HTML, PAGE_HTML_OPENID } from './assets/page';
+import { PAGE_HTML, PAGE_HTML_OPENID, pageHtml } from './assets/page';
 import { APP_SCRIPT } from './assets/script';
 import { STYLES_CSS } from './assets/styles';
 import { passwordLogin } from './api-handlers';
@@ -25,9 +25,16 @@ const ASSETS: Readonly<Record<string, Asset>> = {
   'icon.svg': asset('image/svg+xml', ICON_SVG),
 };
 
+/** Pages with the trust extension on (its section on manifest pages), by sign-in kind. */
+const PAGE_TRUST = asset('text/html; charset=utf-8', pageHtml(' data-trust="on"'));
+const PAGE_OPENID_TRUST = asset('text/html; charset=utf-8', pageHtml(' data-sign-in="openid" data-trust="on"'));
+
 export async function page(ctx: RequestContext): Promise<void> {
-  const openid = Object.keys(ctx.parts.config.http.auth?.openid?.providers ?? {}).length > 0;
-  sendAsset(ctx, openid ? PAGE_OPENID : PAGE);
+  const { config } = ctx.parts;
+  const openid = Object.keys(config.http.auth?.openid?.providers ?? {}).length > 0;
+  const trust = config.extensions.trust;
+  const trustOn = trust?.enable === true && (trust.cosign || trust.notation);
+  sendAsset(ctx, trustOn ? (openid ? PAGE_OPENID_TRUST : PAGE_TRUST) : openid ? PAGE_OPENID : PAGE);
 }
 
 export async function staticAsset(ctx: RequestContext): Promise<void> {

@@ -11,7 +11,11 @@ export const PAGE_HTML = pageHtml('');
  */
 export const PAGE_HTML_OPENID = pageHtml(' data-sign-in="openid"');
 
-function pageHtml(bodyAttributes: string): string {
+/**
+ * The shell with other body attributes: `data-trust="on"` when the trust extension serves
+ * signature reports (docs/trust.md), so the script asks for them only then.
+ */
+export function pageHtml(bodyAttributes: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -5,8 +5,11 @@
  * Rules it keeps, because the Content-Security-Policy (respond.ts) and the data demand them:
  * - Every text from the registry goes into the page through textContent or an attribute
  *   set with setAttribute on an element it made; never innerHTML (Trusted Types forbid it).
- * - Links it makes are "#/..." routes of its own, or http(s) URLs from chart metadata.
- * - It fetches only /_ui/api/... on its own origin, with the browser's own credentials:
+ * - Links it makes are "#/..." routes of its own, http(s) URLs from chart metadata, or
+ *   downloads of a repository's own attestations (/v2/NAME/blobs/..., /v2/_zot/ext/trust/...).
+ * - It fetches only /_ui/api/... and, for a manifest's signatures, the trust extension's report
+ *   (/v2/_zot/ext/trust/NAME/manifests/DIGEST, docs/trust.md; only when the page's body says
+ *   data-trust="on") on its own origin, with the browser's own credentials:
  *   a 401 there means "sign in", shown as a message with a link to /_ui/login (which offers
  *   the OpenID providers, or the browser's Basic dialog). After an OpenID sign-in it offers
  *   "Sign out": POST /zot/auth/logout, which clears the HttpOnly session cookie.
@@ -374,6 +377,12 @@ export const APP_SCRIPT = String.raw`'use strict';
       ['Subject', data.subject ? digestCell(data.subject, digestHref(name, data.subject)) : null],
     ]));
 
+    if (document.body.getAttribute('data-trust') === 'on') {
+      var trustBox = h('section', { id: 'trust' });
+      parts.push(trustBox);
+      loadTrust(trustBox, name, data.digest);
+    }
+
     if (data.kind === 'index') {
       parts.push(h('h2', null, 'Platforms'), table([{ label: 'Platform' }, { label: 'Size', num: true }, { label: 'Manifest' }],
         data.children.map(function (c) {
@@ -412,6 +421,50 @@ export const APP_SCRIPT = String.raw`'use strict';
       parts.push(h('h2', null, 'Annotations'), facts(Object.keys(data.annotations).sort().map(function (k) { return [k, data.annotations[k]]; })));
     }
     show.apply(null, parts);
+  }
+
+  // ---- signatures and attestations (the trust extension) ----
+
+  function trustPath(name, digest) {
+    return '/v2/_zot/ext/trust/' + name.split('/').map(encodeURIComponent).join('/') + '/manifests/' + encodeURIComponent(digest);
+  }
+
+  function keyLabel(key) {
+    return key ? key.name + ' (' + shortDigest(key.id) + ')' : '';
+  }
+
+  function trustStatusText(report) {
+    if (report.status === 'verified') return 'Signed \u2014 verified by ' + keyLabel(report.verifiedBy);
+    if (report.status === 'unsigned') return 'Not signed';
+    var cosign = report.signatures.some(function (s) { return s.tool === 'cosign'; });
+    if (!cosign) return 'Signed \u2014 not verified (notation signatures are not verified)';
+    return report.keysConsidered === 0 ? 'Signed \u2014 not verified (no trusted key uploaded)' : 'Signed \u2014 not verified (unknown key)';
+  }
+
+  function loadTrust(box, name, digest) {
+    var mine = generation;
+    getJson(trustPath(name, digest)).then(function (report) {
+      if (mine !== generation) return;
+      append(box, h('h2', null, 'Signature'));
+      append(box, h('p', { class: 'trust-status trust-' + report.status }, trustStatusText(report)));
+      append(box, h('h2', null, 'SBOMs and attestations'));
+      append(box, table([{ label: 'Type' }, { label: 'Signature' }, { label: 'Size', num: true }, { label: 'Download' }],
+        report.attestations.map(function (a) {
+          return h('tr', { class: 'attestation', 'data-predicate-type': a.predicateType },
+            h('td', null, a.label ? h('div', null, a.label) : null, h('code', null, a.predicateType)),
+            h('td', { class: a.verified ? 'trust-verified' : 'trust-unverified' }, a.verified ? 'verified by ' + keyLabel(a.key) : 'not verified'),
+            h('td', { class: 'num' }, formatBytes(a.layer.size)),
+            h('td', null,
+              h('a', { href: a.predicate, class: 'download-predicate', download: (a.label || 'predicate').replace(/[^A-Za-z0-9]+/g, '-').toLowerCase() + '.json' }, 'document'),
+              ' \u00b7 ',
+              h('a', { href: a.download, class: 'download-envelope', download: 'attestation-' + a.layer.digest.slice(7, 19) + '.json' }, 'signed envelope')));
+        }), 'No SBOM or other attestation is attached.'));
+      box.setAttribute('data-trust', report.status);
+    }, function (problem) {
+      if (mine !== generation) return;
+      append(box, h('p', { class: 'muted' }, 'Signatures: ' + problem.message));
+      box.setAttribute('data-trust', 'problem');
+    });
   }
 
   // ---- navigation ----

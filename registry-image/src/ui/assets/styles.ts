@@ -76,4 +76,9 @@ button.copy.done { color: var(--ok); }
 #sign-out { font: inherit; font-size: 0.8rem; margin-left: 0.6rem; padding: 0.1rem 0.55rem; cursor: pointer; color: var(--text);
   background: var(--panel); border: 1px solid var(--border); border-radius: 6px; }
 .offscreen { position: fixed; top: 0; left: -10000px; opacity: 0; }
+.trust-status { display: inline-block; margin: 0.2rem 0 0.4rem; padding: 0.35rem 0.8rem; border-radius: 6px; font-weight: 600; }
+p.trust-verified { color: var(--ok); background: var(--stripe); border: 1px solid var(--ok); }
+p.trust-unverified { background: var(--warn-bg); border: 1px solid var(--warn-border); }
+p.trust-unsigned { color: var(--muted); background: var(--stripe); border: 1px solid var(--border); }
+td.trust-verified { color: var(--ok); }
 `;
