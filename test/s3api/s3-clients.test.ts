@@ -1,11 +1,29 @@
 /**
  * perch's S3 API (registry-image/src/s3api, docs/s3api.md) driven by real clients against the
- * built server (`node registry-image/dist/perch.js serve`, perch.s3api enabled): the AWS CLI,
- * boto3, rclone and s3cmd copy files up and down (small, empty, a 200 MiB multipart upload
- * once, smaller multipart uploads with rclone and s3cmd), list with prefix and delimiter,
- * delete; keys without rights get 403 AccessDenied; an object put through S3 is pulled with
- * oras with the same bytes and an artifact pushed with oras reads through S3; presigned GET
- * and PUT work with curl.
+ * built server (`node registry-image/dist/perch.js serve`, perch.s3api enabled, plain HTTP):
+ *
+ * - AWS CLI: mb, cp of small, empty and unicode-named files up and down, list-objects-v2 with
+ *   prefix and delimiter, rm, head-object 404, rb of a non-empty bucket (BucketNotEmpty); a
+ *   200 MiB multipart upload (25 parts, `-25` ETag, x-amz-meta-oci-reference) that comes down
+ *   and is pulled with oras with the same SHA-256.
+ * - boto3: content type and x-amz-meta-*, Range, If-Match, If-None-Match (304),
+ *   If-Modified-Since, If-Unmodified-Since, InvalidRange, NoSuchKey, NoSuchBucket,
+ *   GetBucketLocation, HeadBucket, ListBuckets; empty objects; ListObjectsV2 and ListObjects v1
+ *   paginated, with delimiter and StartAfter; CopyObject; DeleteObjects; multipart EntityTooSmall,
+ *   ListParts, ListMultipartUploads, Abort then NoSuchUpload; SignatureDoesNotMatch,
+ *   InvalidAccessKeyId; presigned GET and PUT URLs used with curl (and a tampered one refused).
+ * - curl --aws-sigv4: virtual-host-style addressing (perch.s3api.domain); a body that fails its
+ *   signed SHA-256 is XAmzContentSHA256Mismatch and leaves no object.
+ * - Access control: a key without rights gets AccessDenied for reads, writes, lists and mb; a
+ *   read-only key reads and lists and is refused writes and deletes.
+ * - rclone: copy of a tree with a 30 MiB multipart file up and down, lsf, check, delete.
+ * - s3cmd: mb, put (small, 20 MiB multipart, empty), get with its MD5 check, ls, del, rb.
+ * - oras and S3: an artifact pushed with oras reads and lists through S3; an object under a key
+ *   that is no OCI name is pulled by the reference HEAD reports.
+ *
+ * Elsewhere: s3-durable.test.ts (multipart uploads across a restart and perch gc, TLS,
+ * anonymous access), clients.test.ts (signatures of each client, minio-go, the AWS SDK for
+ * JavaScript), aws-examples.test.ts, uri-encoding.test.ts.
  *
  * Users: alice may do everything, bob may read, mallory has an access key and no rights.
  * Tools as in clients.test.ts (scripts/install-tools.sh s3clients, oras); a missing one skips

@@ -15,9 +15,16 @@ args = json.loads(sys.argv[1])
 s3 = boto3.client(
     "s3",
     endpoint_url=args["endpoint"],
-    aws_access_key_id=args["access"],
-    aws_secret_access_key=args["secret"],
-    config=Config(signature_version="s3v4", region_name="us-east-1", s3={"addressing_style": args.get("style", "path")}, retries={"max_attempts": 1, "mode": "standard"}),
+    aws_access_key_id=args.get("access"),
+    aws_secret_access_key=args.get("secret"),
+    # "verify": a CA bundle to trust (TLS); "unsigned": send no signature at all (the anonymous user).
+    verify=args.get("verify", True),
+    config=Config(
+        signature_version=botocore.UNSIGNED if args.get("unsigned") else "s3v4",
+        region_name="us-east-1",
+        s3={"addressing_style": args.get("style", "path")},
+        retries={"max_attempts": 1, "mode": "standard"},
+    ),
 )
 op = args["op"]
 b = args.get("bucket")
@@ -96,6 +103,22 @@ try:
             s3.list_parts(Bucket=b, Key=k, UploadId=u)
         except botocore.exceptions.ClientError as e:
             out["after_abort"] = e.response["Error"]["Code"]
+    elif op == "mp_create":
+        out["upload_id"] = s3.create_multipart_upload(Bucket=b, Key=k, ContentType=args.get("content_type", "application/octet-stream"))["UploadId"]
+    elif op == "mp_part":
+        with open(args["file"], "rb") as f:
+            f.seek(args["offset"])
+            data = f.read(args["length"])
+        out["etag"] = s3.upload_part(Bucket=b, Key=k, UploadId=args["upload_id"], PartNumber=args["part"], Body=data)["ETag"]
+    elif op == "mp_list_uploads":
+        out["uploads"] = [[x["Key"], x["UploadId"]] for x in s3.list_multipart_uploads(Bucket=b).get("Uploads", [])]
+    elif op == "mp_list_parts":
+        out["parts"] = [[p["PartNumber"], p["ETag"], p["Size"]] for p in s3.list_parts(Bucket=b, Key=k, UploadId=args["upload_id"]).get("Parts", [])]
+    elif op == "mp_complete":
+        r = s3.complete_multipart_upload(Bucket=b, Key=k, UploadId=args["upload_id"], MultipartUpload={"Parts": [{"PartNumber": n, "ETag": e} for n, e in args["parts"]]})
+        out["etag"] = r["ETag"]
+    elif op == "mp_abort":
+        s3.abort_multipart_upload(Bucket=b, Key=k, UploadId=args["upload_id"])
     elif op == "presign":
         out["url"] = s3.generate_presigned_url(args["method"], Params={"Bucket": b, "Key": k}, ExpiresIn=int(args.get("expires", 300)))
     else:

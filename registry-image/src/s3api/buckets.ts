@@ -11,6 +11,7 @@ import { requireBucket } from './object-lookup';
 import { EMPTY_DESCRIPTOR, EMPTY_DIGEST, IMAGE_MANIFEST } from './object-manifest';
 import { allow, may, readSmallBody, type S3Request } from './request';
 import { ensureEmptyBlob, putTaggedManifest } from './store-writes';
+import { uploadIdOfTag } from './upload-record';
 import { el, isoTime, textOf, xmlDocument } from './xml';
 
 export function sendXml(r: S3Request, status: number, xml: string, headers: Record<string, string> = {}): void {
@@ -99,6 +100,9 @@ export async function deleteBucket(r: S3Request): Promise<void> {
   for (const repository of await store.listRepositories()) {
     if (!inBucket(bucket, repository)) continue;
     const tags = await store.listTags(repository);
+    if (tags.some((t) => uploadIdOfTag(t) !== null)) {
+      throw new S3Error('BucketNotEmpty', `The bucket you tried to delete is not empty: ${repository} has multipart uploads in progress (list them with ListMultipartUploads, abort them first)`);
+    }
     if (tags.some((t) => repository !== bucket || t !== BUCKET_TAG)) throw new S3Error('BucketNotEmpty', `The bucket you tried to delete is not empty: ${repository} has tags`);
   }
   const digest = await store.resolveTag(bucket, BUCKET_TAG);

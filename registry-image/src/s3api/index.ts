@@ -10,7 +10,8 @@
  *   list.ts          ListObjectsV2, ListObjects
  *   multipart.ts     the multipart upload operations
  *   copy-delete.ts   CopyObject, DeleteObjects
- *   object-key.ts, object-manifest.ts, bucket-record.ts   how S3 names map onto OCI content
+ *   object-key.ts, object-manifest.ts, bucket-record.ts, upload-record.ts
+ *                    how S3 names (objects, buckets, uploads in progress) map onto OCI content
  *   store-writes.ts  writes through the registry's own paths (quota, finishUpload, commitManifest)
  *   sigv4/           the signature check
  */

@@ -7,14 +7,15 @@
  * Keys come from tags without reading manifests (object-key.ts derivedKey), except hashed tags,
  * whose key is in their manifest; size, ETag and date are read for the keys of the page only.
  * Repositories the caller may not read are left out, as are tags whose manifest is no object
- * (a multi-layer image, an index).
+ * (a multi-layer image, an index) and perch's reserved tags (`_s3-…`: the bucket record,
+ * multipart uploads in progress).
  */
-import { BUCKET_TAG } from './bucket-record';
 import { S3Error } from './errors';
 import { derivedKey, inBucket, isHashedTag, keyDirectory } from './object-key';
 import { requireBucket } from './object-lookup';
 import { readObjectManifest, type ObjectInfo } from './object-manifest';
 import { allow, may, type S3Request } from './request';
+import { isReservedTag } from './upload-record';
 import { sendXml } from './buckets';
 import { el, isoTime, xmlDocument } from './xml';
 
@@ -41,7 +42,8 @@ async function candidates(r: S3Request, prefix: string): Promise<Candidate[]> {
     if (!dir.startsWith(prefix) && !prefix.startsWith(dir)) continue;
     if (repository !== r.bucket && !may(r, repository, 'read')) continue;
     for (const tag of await store.listTags(repository)) {
-      if (repository === r.bucket && tag === BUCKET_TAG) continue;
+      // perch's own tags (the bucket record `_s3-bucket`, uploads in progress `_s3-upload-…`) are no objects.
+      if (isReservedTag(tag)) continue;
       let key: string;
       if (repository === r.bucket && isHashedTag(tag)) {
         const digest = await store.resolveTag(repository, tag);

@@ -4,14 +4,15 @@
  *   bucket `releases`, key `app/v1.2/app.tgz`  ->  repository `releases/app/v1.2`, tag `app.tgz`
  *   bucket `releases`, key `notes.txt`         ->  repository `releases`,          tag `notes.txt`
  *   any other key (capitals or spaces in a directory, unicode, a trailing `/`, a name that is
- *   not a tag, the reserved bucket tag)        ->  repository `releases`,          tag `k-<40 hex of sha256(key)>`
+ *   not a tag, a name beginning `_s3-`)        ->  repository `releases`,          tag `k-<40 hex of sha256(key)>`
  *
  * and back: a tag's key is its annotation when the manifest has one (always, for objects
  * written through S3), else the rule above read backwards.
  */
 import { createHash } from 'node:crypto';
 import { isRepositoryName, isTag } from '../oci/names';
-import { BUCKET_TAG } from './bucket-record';
+// `_s3-…` tags are perch's own (bucket-record.ts `_s3-bucket`, upload-record.ts `_s3-upload-…`).
+import { RESERVED_TAG_PREFIX } from './upload-record';
 
 /** One OCI path component (distribution spec's grammar). */
 const COMPONENT = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/;
@@ -47,7 +48,7 @@ export function locate(bucket: string, key: string): ObjectLocation {
   const parts = key.split('/');
   const name = parts.pop()!;
   const repository = parts.length === 0 ? bucket : `${bucket}/${parts.join('/')}`;
-  const direct = isTag(name) && name !== BUCKET_TAG && !isHashedTag(name) && parts.every((p) => COMPONENT.test(p)) && isRepositoryName(repository);
+  const direct = isTag(name) && !name.startsWith(RESERVED_TAG_PREFIX) && !isHashedTag(name) && parts.every((p) => COMPONENT.test(p)) && isRepositoryName(repository);
   return direct ? { repository, tag: name, hashed: false } : { repository: bucket, tag: hashedTag(key), hashed: true };
 }
 

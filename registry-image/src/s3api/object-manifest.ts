@@ -108,6 +108,8 @@ function parse(body: Buffer, digest: string): ObjectInfo | null {
   const layer = Array.isArray(m.layers) && m.layers.length === 1 ? m.layers[0] : undefined;
   if (!layer || typeof layer.digest !== 'string' || typeof layer.size !== 'number') return null;
   const a = m.annotations ?? {};
+  // perch's other records (a bucket, an upload in progress, a part) are no objects.
+  if (typeof m.artifactType === 'string' && m.artifactType.startsWith('application/vnd.perch.s3.') && m.artifactType !== OBJECT_ARTIFACT_TYPE) return null;
   const native = m.artifactType === OBJECT_ARTIFACT_TYPE;
   const headers: Record<string, string> = {};
   const user: Record<string, string> = {};
