@@ -214,3 +214,33 @@ describe.skipIf(!haveBoto3)('TLS and anonymous access', () => {
     expect(curl.stdout).toBe('for everyone\n');
   }, 60_000);
 });
+
+describe('multipart uploads never take bytes from another object', () => {
+  it('completing and aborting uploads whose parts equal a stored object leave that object readable through S3 and OCI', async () => {
+    const { S3Client, PutObjectCommand, GetObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, UploadPartCommand, CompleteMultipartUploadCommand, AbortMultipartUploadCommand } = await import('@aws-sdk/client-s3');
+    const { registry, port } = await start({
+      perch: { s3api: { enable: true, port: 0, credentials: [{ accessKey: ALICE.access, secretKeyFile: join(dir, 'alice.secret'), user: 'alice' }] } },
+    });
+    const s3 = new S3Client({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: ALICE.access, secretAccessKey: ALICE.secret } });
+    const Bucket = 'shared-bytes';
+    const bytes = randomBytes(5 * MiB + 3);
+    await s3.send(new CreateBucketCommand({ Bucket }));
+    // The same bytes three ways in repository shared-bytes/same: a plain object, a one-part upload, an aborted upload.
+    await s3.send(new PutObjectCommand({ Bucket, Key: 'same/plain.bin', Body: bytes }));
+    for (const [Key, finish] of [['same/multi.bin', 'complete'], ['same/gone.bin', 'abort']] as const) {
+      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key }));
+      const { ETag } = await s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body: bytes }));
+      if (finish === 'complete') await s3.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag }] } }));
+      else await s3.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }));
+    }
+    for (const Key of ['same/plain.bin', 'same/multi.bin']) {
+      const got = Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket, Key }))).Body!.transformToByteArray());
+      expect(sha256(got), Key).toBe(sha256(bytes));
+    }
+    // Through the OCI API, as oras would fetch it: the repository still holds the blob.
+    const blob = await fetch(`${registry.url}/v2/${Bucket}/same/blobs/sha256:${sha256(bytes)}`);
+    expect(blob.status).toBe(200);
+    expect(sha256(Buffer.from(await blob.arrayBuffer()))).toBe(sha256(bytes));
+    s3.destroy();
+  });
+});

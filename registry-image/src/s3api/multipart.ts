@@ -80,42 +80,30 @@ async function exclusive<T>(id: string, work: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Drops part blobs from the repository (GC then removes content nothing else holds). */
-async function dropParts(parts: S3Parts, repository: string, blobs: Iterable<string>, keep: ReadonlySet<string> = new Set()): Promise<void> {
-  for (const digest of new Set(blobs)) {
-    if (keep.has(digest)) continue;
-    if (await parts.store.unlinkBlob(repository, digest).catch(() => false)) storageUsage(parts.store).repositoryReleases(repository, digest);
-  }
-}
-
 async function deleteManifest(parts: S3Parts, repository: string, digest: string): Promise<void> {
   if (await parts.store.deleteManifest(repository, digest).catch(() => false)) storageUsage(parts.store).repositoryReleases(repository, digest);
 }
 
 /**
  * Removes an upload from the store: its parts' manifests, its own manifest, then any part that
- * was written meanwhile (a part written later sees the upload gone and removes itself), then
- * the part blobs but `keep`. Parts go first, so a crash half way leaves an upload that
- * ListMultipartUploads still shows and Abort can finish.
+ * was written meanwhile (a part written later sees the upload gone and removes itself). Parts
+ * go first, so a crash half way leaves an upload that ListMultipartUploads still shows and
+ * Abort can finish.
+ *
+ * The part blobs stay linked to the repository: garbage collection's link phase drops links
+ * no manifest references once storage.gcDelay has passed. Unlinking them here would also take
+ * the link from any object or other upload of the repository with the same bytes (the same
+ * file uploaded twice, a part equal to a whole object), which GC checks and this cannot cheaply.
  */
-async function removeUpload(parts: S3Parts, upload: Upload, known: Iterable<Part>, keep: ReadonlySet<string> = new Set()): Promise<void> {
+async function removeUpload(parts: S3Parts, upload: Upload, known: Iterable<Part>): Promise<void> {
   const { repository } = upload.location;
-  const blobs: string[] = [];
-  for (const p of known) {
-    blobs.push(p.digest);
-    await deleteManifest(parts, repository, p.manifest);
-  }
+  for (const p of known) await deleteManifest(parts, repository, p.manifest);
   await deleteManifest(parts, repository, upload.manifest);
   for (const tag of await partTags(parts.store, repository, upload.id)) {
     const late = await readPart(parts.store, repository, upload.id, tag);
-    if (late) {
-      blobs.push(late.digest);
-      await deleteManifest(parts, repository, late.manifest);
-    } else {
-      await parts.store.deleteTag(repository, tag).catch(() => false);
-    }
+    if (late) await deleteManifest(parts, repository, late.manifest);
+    else await parts.store.deleteTag(repository, tag).catch(() => false);
   }
-  await dropParts(parts, repository, blobs, keep);
 }
 
 export async function createMultipartUpload(r: S3Request): Promise<void> {
@@ -151,7 +139,6 @@ export async function uploadPart(r: S3Request): Promise<void> {
   if (!(await readUpload(store, repository, upload.id))) {
     // Completed or aborted (here or on another replica) while this part was arriving.
     await deleteManifest(r.parts, repository, manifest);
-    await dropParts(r.parts, repository, [blob.digest]);
     throw new S3Error('NoSuchUpload', 'The specified upload does not exist: it was aborted or completed while this part arrived.');
   }
   const etag = `"${blob.md5.toString('hex')}"`;
@@ -231,7 +218,7 @@ export async function completeMultipartUpload(r: S3Request): Promise<void> {
     const blob = await concatenate(r.parts, repository, chosen);
     const etag = `"${createHash('md5').update(Buffer.concat(chosen.map((p) => p.md5))).digest('hex')}-${chosen.length}"`;
     await writeObject(r.parts, upload.key, upload.location, blob, etag, upload.metadata);
-    await removeUpload(r.parts, upload, uploaded.values(), new Set([blob.digest]));
+    await removeUpload(r.parts, upload, uploaded.values());
     const location = `/${upload.bucket}/${upload.key.split('/').map(encodeURIComponent).join('/')}`;
     sendXml(r, 200, xmlDocument('CompleteMultipartUploadResult', el('Location', location) + el('Bucket', upload.bucket) + el('Key', upload.key) + el('ETag', etag)));
   });
