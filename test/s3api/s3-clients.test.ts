@@ -18,6 +18,8 @@
  *   read-only key reads and lists and is refused writes and deletes.
  * - rclone: copy of a tree with a 30 MiB multipart file up and down, lsf, check, delete.
  * - s3cmd: mb, put (small, 20 MiB multipart, empty), get with its MD5 check, ls, del, rb.
+ * - boto3, rclone and s3cmd each also move the 200 MiB file up as a multipart upload (25, 40
+ *   and 14 parts) and down with the same SHA-256, and get 403 AccessDenied with mallory's key.
  * - oras and S3: an artifact pushed with oras reads and lists through S3; an object under a key
  *   that is no OCI name is pulled by the reference HEAD reports.
  *
@@ -426,6 +428,52 @@ describe.skipIf(!have.aws)('access: each key acts as its registry user', () => {
     expect(del.stderr).toContain('AccessDenied');
     expect((await aws(['s3api', 'head-object', '--bucket', bucket, '--key', 'shared/file.txt'], 'bob')).code).toBe(0);
   });
+});
+
+// --- every client: the 200 MiB multipart file, and a key without rights -----------------------
+describe('the 200 MiB file goes up as a multipart upload and comes down whole, and a key without rights gets 403, with each client', () => {
+  const bucket = 'big-bucket';
+  beforeAll(async () => {
+    if (have.boto3) expect((await boto3('create_bucket', { bucket })).code).toBe(0);
+  });
+
+  it.skipIf(!have.boto3)('boto3 (upload_file, download_file)', async () => {
+    const up = await boto3('upload_file', { bucket, key: 'boto3/big.bin', file: big });
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.json.etag).toMatch(/-25"$/); // 8 MiB parts
+    const out = join(dir, 'boto3-big.out');
+    const down = await boto3('download_file', { bucket, key: 'boto3/big.bin', file: out });
+    expect(down.code, down.stderr).toBe(0);
+    expect(await sha256File(out)).toBe(bigSha);
+    const refused = await boto3('put', { bucket, key: 'boto3/mallory.txt', file: small }, 'mallory');
+    expect(refused.json).toMatchObject({ error: 'AccessDenied', status: 403 });
+  }, 150_000);
+
+  it.skipIf(!have.rclone || !have.boto3)('rclone (copyto, 5 MiB chunks)', async () => {
+    const up = await rclone(['copyto', big, `perch:${bucket}/rclone/big.bin`, '--s3-upload-cutoff', '100M']);
+    expect(up.code, up.stderr).toBe(0);
+    expect((await boto3('head', { bucket, key: 'rclone/big.bin' })).json.etag).toMatch(/-40"$/);
+    const out = join(dir, 'rclone-big.out');
+    const down = await rclone(['copyto', `perch:${bucket}/rclone/big.bin`, out]);
+    expect(down.code, down.stderr).toBe(0);
+    expect(await sha256File(out)).toBe(bigSha);
+    const refused = await rclone(['copyto', small, `perch:${bucket}/rclone/mallory.txt`, '--retries', '1', '--low-level-retries', '1'], 'mallory');
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/AccessDenied|403/);
+  }, 150_000);
+
+  it.skipIf(!have.s3cmd || !have.boto3)('s3cmd (put in 15 MB chunks, get with its MD5 check)', async () => {
+    const up = await s3cmd(['put', big, `s3://${bucket}/s3cmd/big.bin`]);
+    expect(up.code, up.stderr + up.stdout).toBe(0);
+    expect((await boto3('head', { bucket, key: 's3cmd/big.bin' })).json.etag).toMatch(/-14"$/);
+    const out = join(dir, 's3cmd-big.out');
+    const down = await s3cmd(['get', '--force', `s3://${bucket}/s3cmd/big.bin`, out]);
+    expect(down.code, down.stderr).toBe(0);
+    expect(await sha256File(out)).toBe(bigSha);
+    const refused = await s3cmd(['put', small, `s3://${bucket}/s3cmd/mallory.txt`], 'mallory');
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr + refused.stdout).toMatch(/AccessDenied|403/);
+  }, 150_000);
 });
 
 // --- rclone --------------------------------------------------------------------------------------
