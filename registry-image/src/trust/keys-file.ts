@@ -11,9 +11,9 @@
  *
  * Public keys and certificates are not secrets; the file is 0600 anyway, like its neighbours.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writePrivateJson } from '../storage/private-json-file';
 
 export interface StoredCosignKey {
   /** "sha256:" + hex SHA-256 of the key's DER SubjectPublicKeyInfo (key-store.ts keyId). */
@@ -70,26 +70,5 @@ export async function readTrustFile(path: string): Promise<TrustFile> {
 
 /** Replaces `path` with `content`, atomically and durably. */
 export async function writeTrustFile(path: string, content: TrustFile): Promise<void> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  const file = await open(temp, 'w', 0o600);
-  try {
-    await file.writeFile(JSON.stringify({ version: 1, ...content }, null, 1) + '\n');
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  try {
-    await rename(temp, path);
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
-  }
-  const folder = await open(dir, 'r');
-  try {
-    await folder.sync();
-  } finally {
-    await folder.close();
-  }
+  await writePrivateJson(path, { version: 1, ...content });
 }

@@ -9,9 +9,9 @@
  *
  * `hash` is the SHA-256 of the key; the key itself is never written anywhere.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writePrivateJson } from '../../storage/private-json-file';
 
 export interface StoredApiKey {
   /** Public id (what GET lists and DELETE ?id= names), a UUID. */
@@ -67,26 +67,5 @@ function isStoredKey(k: unknown): k is StoredApiKey {
 
 /** Replaces `path` with `keys`, atomically and durably. */
 export async function writeApiKeyFile(path: string, keys: StoredApiKey[]): Promise<void> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  const file = await open(temp, 'w', 0o600);
-  try {
-    await file.writeFile(JSON.stringify({ version: 1, keys }, null, 1) + '\n');
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  try {
-    await rename(temp, path);
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
-  }
-  const folder = await open(dir, 'r');
-  try {
-    await folder.sync();
-  } finally {
-    await folder.close();
-  }
+  await writePrivateJson(path, { version: 1, keys });
 }
