@@ -40,17 +40,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRegistry, type RunningRegistry } from '../helpers/registry';
 import { runCommand, type CommandResult } from '../helpers/run-command';
 import { tempDir } from '../helpers/temp-dir';
+import { BOTO3_OPS, BOTO3_PYTHON, boto3Call, haveBoto3, type Boto3Result } from './boto3-ops';
 
 const TOOLS = process.env.PERCH_TOOLS ?? join(process.env.HOME ?? '/root', '.cache/perch-tools');
-const PYTHON = join(TOOLS, 's3-venv/bin/python');
 const AWS = join(TOOLS, 's3-venv/bin/aws');
 const ORAS = join(TOOLS, 'bin/oras');
-const OPS = join(__dirname, 's3-ops.py');
 
 function onPath(cmd: string): boolean {
   return (process.env.PATH ?? '').split(':').some((d) => existsSync(join(d, cmd)));
 }
-const have = { boto3: existsSync(PYTHON), aws: existsSync(AWS), rclone: onPath('rclone'), s3cmd: onPath('s3cmd'), curl: onPath('curl'), oras: existsSync(ORAS) };
+const have = { boto3: haveBoto3, aws: existsSync(AWS), rclone: onPath('rclone'), s3cmd: onPath('s3cmd'), curl: onPath('curl'), oras: existsSync(ORAS) };
 const missing = Object.entries(have).filter(([, ok]) => !ok).map(([tool]) => tool);
 if (missing.length > 0 && process.env.CI) throw new Error(`S3 clients missing in CI: ${missing.join(', ')}; run scripts/install-tools.sh s3clients (and apt for rclone, s3cmd)`);
 for (const tool of missing) console.warn(`[s3api] ${tool} is not installed (scripts/install-tools.sh): its tests skip`);
@@ -157,19 +156,8 @@ function aws(args: string[], who: keyof typeof KEYS = 'alice', env: NodeJS.Proce
   return runCommand(AWS, [...args, '--endpoint-url', endpoint], { env: { ...awsEnv(who), ...env }, allowFailure: true, timeoutMs: 150_000 });
 }
 
-async function boto3(op: string, args: Record<string, unknown> = {}, who: keyof typeof KEYS = 'alice'): Promise<{ code: number | null; json: Record<string, any>; stderr: string }> {
-  const r = await runCommand(PYTHON, [OPS, JSON.stringify({ op, endpoint, access: KEYS[who].access, secret: KEYS[who].secret, ...args })], {
-    allowFailure: true,
-    timeoutMs: 60_000,
-    env: { ...process.env, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' },
-  });
-  let json: Record<string, any> = {};
-  try {
-    json = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}');
-  } catch {
-    /* stderr says why */
-  }
-  return { code: r.code, json, stderr: r.stderr };
+function boto3(op: string, args: Record<string, unknown> = {}, who: keyof typeof KEYS = 'alice'): Promise<Boto3Result> {
+  return boto3Call(endpoint, KEYS[who], op, args);
 }
 
 function rclone(args: string[], who: keyof typeof KEYS = 'alice'): Promise<CommandResult> {
@@ -342,9 +330,9 @@ describe.skipIf(!have.boto3)('boto3', () => {
   });
 
   it('a wrong secret is SignatureDoesNotMatch, an unknown key InvalidAccessKeyId', async () => {
-    const wrong = await runCommand(PYTHON, [OPS, JSON.stringify({ op: 'list', endpoint, access: KEYS.alice.access, secret: 'not-the-secret', bucket })], { allowFailure: true });
+    const wrong = await runCommand(BOTO3_PYTHON, [BOTO3_OPS, JSON.stringify({ op: 'list', endpoint, access: KEYS.alice.access, secret: 'not-the-secret', bucket })], { allowFailure: true });
     expect(JSON.parse(wrong.stdout)).toMatchObject({ error: 'SignatureDoesNotMatch', status: 403 });
-    const unknown = await runCommand(PYTHON, [OPS, JSON.stringify({ op: 'list', endpoint, access: 'NOSUCHKEY000000000', secret: 'x', bucket })], { allowFailure: true });
+    const unknown = await runCommand(BOTO3_PYTHON, [BOTO3_OPS, JSON.stringify({ op: 'list', endpoint, access: 'NOSUCHKEY000000000', secret: 'x', bucket })], { allowFailure: true });
     expect(JSON.parse(unknown.stdout)).toMatchObject({ error: 'InvalidAccessKeyId', status: 403 });
   });
 

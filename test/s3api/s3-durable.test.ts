@@ -25,11 +25,8 @@ import { issue, makeCa } from '../helpers/certificates';
 import { PERCH_BUNDLE, startRegistry, type RunningRegistry } from '../helpers/registry';
 import { runCommand } from '../helpers/run-command';
 import { tempDir } from '../helpers/temp-dir';
+import { boto3Call, haveBoto3, type Boto3Result } from './boto3-ops';
 
-const TOOLS = process.env.PERCH_TOOLS ?? join(process.env.HOME ?? '/root', '.cache/perch-tools');
-const PYTHON = join(TOOLS, 's3-venv/bin/python');
-const OPS = join(__dirname, 's3-ops.py');
-const haveBoto3 = existsSync(PYTHON);
 if (!haveBoto3 && process.env.CI) throw new Error('boto3 missing in CI: run scripts/install-tools.sh s3clients');
 if (!haveBoto3) console.warn('[s3api] boto3 is not installed (scripts/install-tools.sh s3clients): s3-durable tests skip');
 
@@ -59,20 +56,8 @@ async function start(config: Record<string, unknown>, dataDir?: string): Promise
   throw new Error(`the S3 listener did not start:\n${registry.logs.join('\n')}`);
 }
 
-type Boto = { code: number | null; json: Record<string, any>; stderr: string };
-async function boto3(endpoint: string, op: string, args: Record<string, unknown> = {}): Promise<Boto> {
-  const r = await runCommand(PYTHON, [OPS, JSON.stringify({ op, endpoint, access: ALICE.access, secret: ALICE.secret, ...args })], {
-    allowFailure: true,
-    timeoutMs: 60_000,
-    env: { ...process.env, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' },
-  });
-  let json: Record<string, any> = {};
-  try {
-    json = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}');
-  } catch {
-    /* stderr says why */
-  }
-  return { code: r.code, json, stderr: r.stderr };
+function boto3(endpoint: string, op: string, args: Record<string, unknown> = {}): Promise<Boto3Result> {
+  return boto3Call(endpoint, ALICE, op, args);
 }
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
